@@ -1,0 +1,158 @@
+//! Start-up wiring and orderly shutdown. `anyhow` lives here and in the CLI only.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::db::writer::Writer;
+use crate::db::Store;
+use crate::providers;
+use crate::state::AppState;
+use crate::webhook;
+
+/// A started app. Dropping it does not stop it; call [`Running::stop`] or cancel its token.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: CancellationToken,
+    task: JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Stops accepting, finishes in-flight requests, flushes the writer and closes the pool.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.cancel();
+        self.wait().await
+    }
+
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("the app task panicked")?
+    }
+
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+}
+
+/// Connects the database, binds the webhook port and starts every loop.
+pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    for warning in settings.config.warnings() {
+        tracing::warn!("{warning}");
+    }
+    let store = Store::connect(&settings.database_url)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database ({})",
+                redact_url(&settings.database_url)
+            )
+        })?;
+    tracing::info!(
+        backend = store.backend_name(),
+        "database ready, migrations applied"
+    );
+
+    let wakeup = Arc::new(Notify::new());
+    let writer_stop = CancellationToken::new();
+    let (writer, writer_task) =
+        Writer::spawn(store.clone(), Arc::clone(&wakeup), writer_stop.clone());
+    let providers = providers::registry(&settings.secrets);
+    for p in &providers {
+        if let Some(hint) = p.missing_secret_hint() {
+            tracing::warn!(provider = p.name(), "{hint}");
+        }
+    }
+    let wc = &settings.config.webhook_config;
+    let bind = SocketAddr::new(wc.bind_address, wc.webhook_port);
+    let listener = TcpListener::bind(bind).await.with_context(|| {
+        format!("cannot listen on {bind} (webhookConfig.bindAddress / webhookPort)")
+    })?;
+    let addr = listener.local_addr()?;
+
+    let state = AppState::new(settings, store.clone(), writer, providers, wakeup);
+    let router = webhook::router(state.clone());
+    let config = state.config();
+    for p in state.providers() {
+        tracing::info!(
+            provider = p.name(),
+            "webhook endpoint: http://{addr}{}",
+            p.route(&config)
+        );
+    }
+    tracing::info!("listening on {addr}");
+
+    let shutdown = CancellationToken::new();
+    let token = shutdown.clone();
+    let task = tokio::spawn(async move {
+        let served = axum::serve(listener, router)
+            .with_graceful_shutdown(token.cancelled_owned())
+            .await;
+        // Every request has had its reply by now; the writer commits anything queued and ends.
+        writer_stop.cancel();
+        let _ = writer_task.await;
+        store.close().await;
+        tracing::info!("stopped");
+        served.context("the webhook server failed")
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        task,
+    })
+}
+
+/// Runs until SIGINT or SIGTERM.
+pub async fn run(settings: Settings) -> anyhow::Result<()> {
+    let running = start(settings).await?;
+    let token = running.shutdown_token();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        token.cancel();
+    });
+    running.wait().await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!("cannot listen for Ctrl-C: {e}");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!("cannot listen for SIGTERM: {e}");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}

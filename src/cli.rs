@@ -1,0 +1,148 @@
+//! The command line. Subcommands are thin: they load settings and call into the library.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::{routing_summary, Config, ConfigError, Environment, Settings};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "integrations-bot",
+    version,
+    about = "Store webhooks (Payhip, Xsolla) to Discord notices and sales stats"
+)]
+pub struct Cli {
+    /// Path of config.json.
+    #[arg(
+        long,
+        global = true,
+        env = "CONFIG_PATH",
+        default_value = "config.json"
+    )]
+    pub config: PathBuf,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the bot: webhook intake, Discord delivery and commands (the default).
+    Run,
+    /// Check config.json and the environment; print every problem and exit non-zero if any.
+    CheckConfig,
+    /// Apply database migrations and exit.
+    Migrate,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(dispatch(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,serenity=warn,poise=warn,tracing=warn"));
+    // Logs go to stderr so stdout stays for command output and notice previews.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command.unwrap_or(Command::Run) {
+        Command::Run => {
+            let settings = load_settings(&cli.config)?;
+            crate::app::run(settings).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig => Ok(check_config(&cli.config)),
+        Command::Migrate => {
+            let settings = load_settings(&cli.config)?;
+            crate::db::Store::connect(&settings.database_url)
+                .await?
+                .close()
+                .await;
+            println!(
+                "migrations applied to {}",
+                crate::app::redact_url(&settings.database_url)
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn load_settings(path: &Path) -> anyhow::Result<Settings> {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!(
+                "no config file at {}: copy config.json.example to config.json (or pass --config PATH)",
+                path.display()
+            )
+        }
+        Err(e) => anyhow::bail!("{e}\nrun `integrations-bot check-config` after fixing it"),
+    };
+    let env = Environment::load(path);
+    Ok(Settings::resolve(config, env, Some(path.to_owned())))
+}
+
+fn check_config(path: &Path) -> ExitCode {
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(ConfigError::Invalid(problems)) => {
+            eprintln!("{}: {} problem(s)", path.display(), problems.len());
+            for p in problems {
+                eprintln!("  {p}");
+            }
+            return ExitCode::FAILURE;
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let settings = Settings::resolve(config, Environment::load(path), Some(path.to_owned()));
+    println!("{}: OK", path.display());
+    for w in settings.config.warnings() {
+        println!("  warning: {w}");
+    }
+    let s = &settings.secrets;
+    let state = |set: bool| if set { "set" } else { "not set" };
+    println!("  DISCORD_TOKEN: {}", state(s.discord_token.is_some()));
+    println!("  PAYHIP_API_KEY: {}", state(s.payhip_api_key.is_some()));
+    println!(
+        "  XSOLLA_SECRET_KEY: {}",
+        state(s.xsolla_secret_key.is_some())
+    );
+    println!(
+        "  database: {}",
+        crate::app::redact_url(&settings.database_url)
+    );
+    for (kind, route) in routing_summary(&settings.config) {
+        println!("  {kind} notices: {route}");
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,530 @@
+//! Storage. One set of queries, compiled for SQLite and PostgreSQL by [`backend!`]: the SQL is
+//! written once in the dialect both accept (`$n` placeholders, `ON CONFLICT`, `RETURNING`).
+//! Times are unix milliseconds, money integer minor units.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+use crate::domain::{Detail, Event, EventKind};
+
+pub mod writer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored event {id} cannot be read: {source}")]
+    Corrupt { id: i64, source: serde_json::Error },
+    #[error("cannot create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("unsupported database URL (expected sqlite:// or postgres://)")]
+    UnsupportedUrl,
+    #[error("the database writer has stopped")]
+    WriterGone,
+}
+
+/// A connection pool to whichever backend the URL chose.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// An event ready to be written with its notices, as the intake hands it to the writer.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub event: Event,
+    /// The body exactly as received.
+    pub raw: String,
+    pub received_at: DateTime<Utc>,
+    /// Where its notice goes: one outbox row each (see [`crate::outbox::Destination`]).
+    pub destinations: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New { event_id: i64, notices: usize },
+    Duplicate,
+}
+
+/// An outbox row claimed for delivery, with the event it announces.
+#[derive(Debug, Clone)]
+pub struct Claimed {
+    pub id: i64,
+    pub event_id: i64,
+    pub destination: String,
+    /// Including this one.
+    pub attempts: i64,
+    pub created_at: i64,
+    pub event: Event,
+}
+
+/// Counts of the outbox by state, for `/botinfo`, logs and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub pending: i64,
+    pub delivered: i64,
+    pub preview: i64,
+    pub dead: i64,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub event_id: i64,
+    pub destination: String,
+    pub status: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub discord_message_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableCounts {
+    pub events: i64,
+    pub sales: i64,
+    pub refunds: i64,
+    pub subscriptions: i64,
+    pub test_events: i64,
+}
+
+pub fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn now_millis() -> i64 {
+    millis(Utc::now())
+}
+
+impl Store {
+    /// Connects (creating a SQLite file and its folder on first run) and applies migrations.
+    pub async fn connect(url: &str) -> Result<Store, DbError> {
+        let store = Self::connect_without_migrating(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub async fn connect_without_migrating(url: &str) -> Result<Store, DbError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pool = PgPoolOptions::new()
+                .max_connections(10)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect(url)
+                .await?;
+            return Ok(Store::Postgres(pool));
+        }
+        if !url.starts_with("sqlite:") {
+            return Err(DbError::UnsupportedUrl);
+        }
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // FULL: an acknowledged webhook survives a power cut, not only a process crash.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        if let Some(parent) = options.get_filename().parent() {
+            if !parent.as_os_str().is_empty() && !parent.exists() {
+                std::fs::create_dir_all(parent).map_err(|source| DbError::Folder {
+                    path: parent.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        Ok(Store::Sqlite(pool))
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        match self {
+            Store::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Store::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "SQLite",
+            Store::Postgres(_) => "PostgreSQL",
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite(p) => p.close().await,
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// The SQLite file, if any, for messages to the seller.
+    pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+        SqliteConnectOptions::from_str(url)
+            .ok()
+            .map(|o| Path::new(o.get_filename()).to_owned())
+    }
+}
+
+/// Expands the same query code for each backend; `$claim_lock` is the only dialect difference
+/// (PostgreSQL's row locks for claims that are safe across processes).
+macro_rules! backend {
+    ($module:ident, $db:ty, $variant:ident, $claim_lock:literal) => {
+        pub(crate) mod $module {
+            use super::*;
+            type Db = $db;
+            type Tx<'c> = sqlx::Transaction<'c, Db>;
+
+            pub async fn insert(tx: &mut Tx<'_>, new: &NewEvent) -> Result<Inserted, DbError> {
+                let e = &new.event;
+                let data = serde_json::to_string(e).map_err(|source| DbError::Corrupt { id: 0, source })?;
+                let amount = e.amount();
+                let event_id: Option<i64> = sqlx::query_scalar(
+                    "INSERT INTO events (provider, idempotency_key, event_type, kind, external_id, \
+                     occurred_at, received_at, is_test, amount_minor, currency, data, raw) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (provider, idempotency_key) DO NOTHING RETURNING id",
+                )
+                .bind(&e.provider)
+                .bind(&e.idempotency_key)
+                .bind(&e.event_type)
+                .bind(e.kind.as_str())
+                .bind(&e.external_id)
+                .bind(millis(e.occurred_at))
+                .bind(millis(new.received_at))
+                .bind(e.test)
+                .bind(amount.map(|m| m.minor))
+                .bind(amount.map(|m| m.currency.as_str()))
+                .bind(&data)
+                .bind(&new.raw)
+                .fetch_optional(&mut **tx)
+                .await?;
+                let Some(event_id) = event_id else {
+                    return Ok(Inserted::Duplicate);
+                };
+                if !e.test {
+                    record_facts(tx, event_id, e).await?;
+                }
+                let now = millis(new.received_at);
+                for destination in &new.destinations {
+                    sqlx::query(
+                        "INSERT INTO outbox (event_id, destination, next_attempt_at, created_at) \
+                         VALUES ($1, $2, $3, $3)",
+                    )
+                    .bind(event_id)
+                    .bind(destination)
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Ok(Inserted::New { event_id, notices: new.destinations.len() })
+            }
+
+            /// The queryable tables behind stats; test events never reach them.
+            async fn record_facts(tx: &mut Tx<'_>, event_id: i64, e: &Event) -> Result<(), DbError> {
+                let at = millis(e.occurred_at);
+                match &e.detail {
+                    Detail::Sale(s) => {
+                        sqlx::query(
+                            "INSERT INTO sales (event_id, provider, external_id, occurred_at, total_minor, \
+                             currency, fees_minor, payment_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                             ON CONFLICT (provider, external_id) DO NOTHING",
+                        )
+                        .bind(event_id)
+                        .bind(&e.provider)
+                        .bind(&e.external_id)
+                        .bind(at)
+                        .bind(s.total.minor)
+                        .bind(&s.total.currency)
+                        .bind(s.fees_minor)
+                        .bind(&s.payment_method)
+                        .execute(&mut **tx)
+                        .await?;
+                        for item in &s.items {
+                            sqlx::query(
+                                "INSERT INTO sale_items (sale_event_id, product_id, product_name, quantity, \
+                                 variant, amount_minor) VALUES ($1, $2, $3, $4, $5, $6)",
+                            )
+                            .bind(event_id)
+                            .bind(&item.product_id)
+                            .bind(&item.name)
+                            .bind(i64::from(item.quantity))
+                            .bind(&item.variant)
+                            .bind(item.amount_minor)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                        for c in &s.coupons {
+                            sqlx::query(
+                                "INSERT INTO sale_coupons (sale_event_id, code, percentage, amount_minor) \
+                                 VALUES ($1, $2, $3, $4)",
+                            )
+                            .bind(event_id)
+                            .bind(&c.code)
+                            .bind(&c.percentage)
+                            .bind(c.amount_minor)
+                            .execute(&mut **tx)
+                            .await?;
+                        }
+                    }
+                    Detail::Refund(r) => {
+                        sqlx::query(
+                            "INSERT INTO refunds (event_id, provider, sale_external_id, sale_event_id, \
+                             occurred_at, amount_minor, currency) VALUES ($1, $2, $3, \
+                             (SELECT event_id FROM sales WHERE provider = $2 AND external_id = $3), $4, $5, $6)",
+                        )
+                        .bind(event_id)
+                        .bind(&e.provider)
+                        .bind(&r.sale_external_id)
+                        .bind(at)
+                        .bind(r.amount.minor)
+                        .bind(&r.amount.currency)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Detail::Subscription(s) => {
+                        let status = match e.kind {
+                            EventKind::SubscriptionCancelled => "cancelled".to_owned(),
+                            EventKind::SubscriptionStarted => "active".to_owned(),
+                            _ => s.status.clone().unwrap_or_else(|| "active".to_owned()),
+                        };
+                        // Out-of-order deliveries must not resurrect a cancelled subscription.
+                        sqlx::query(
+                            "INSERT INTO subscriptions (provider, subscription_id, status, plan, product, \
+                             started_at, cancelled_at, updated_at, last_event_id) \
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                             ON CONFLICT (provider, subscription_id) DO UPDATE SET \
+                             status = excluded.status, \
+                             plan = COALESCE(excluded.plan, subscriptions.plan), \
+                             product = COALESCE(excluded.product, subscriptions.product), \
+                             started_at = COALESCE(subscriptions.started_at, excluded.started_at), \
+                             cancelled_at = COALESCE(excluded.cancelled_at, subscriptions.cancelled_at), \
+                             updated_at = excluded.updated_at, last_event_id = excluded.last_event_id \
+                             WHERE excluded.updated_at >= subscriptions.updated_at",
+                        )
+                        .bind(&e.provider)
+                        .bind(&s.subscription_id)
+                        .bind(status)
+                        .bind(&s.plan)
+                        .bind(&s.product)
+                        .bind(s.started_at.map(millis))
+                        .bind(s.cancelled_at.map(millis))
+                        .bind(at)
+                        .bind(event_id)
+                        .execute(&mut **tx)
+                        .await?;
+                    }
+                    Detail::Other => {}
+                }
+                Ok(())
+            }
+
+            /// Writes a batch in one transaction: one fsync for many webhooks.
+            pub async fn insert_batch(pool: &sqlx::Pool<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+                let mut tx = pool.begin().await?;
+                let mut out = Vec::with_capacity(batch.len());
+                for new in batch {
+                    out.push(insert(&mut tx, new).await?);
+                }
+                tx.commit().await?;
+                Ok(out)
+            }
+
+            pub async fn claim(pool: &sqlx::Pool<Db>, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
+                let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(concat!(
+                    "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN (",
+                    "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 ",
+                    "AND (lease_until IS NULL OR lease_until <= $2) ORDER BY id LIMIT $3 ",
+                    $claim_lock,
+                    ") RETURNING id, event_id, destination, attempts, created_at"
+                ))
+                .bind(now + lease_ms)
+                .bind(now)
+                .bind(limit)
+                .fetch_all(pool)
+                .await?;
+                let mut claimed = Vec::with_capacity(rows.len());
+                for (id, event_id, destination, attempts, created_at) in rows {
+                    let data: String = sqlx::query_scalar("SELECT data FROM events WHERE id = $1")
+                        .bind(event_id)
+                        .fetch_one(pool)
+                        .await?;
+                    let event = serde_json::from_str(&data).map_err(|source| DbError::Corrupt { id: event_id, source })?;
+                    claimed.push(Claimed { id, event_id, destination, attempts, created_at, event });
+                }
+                claimed.sort_by_key(|c| c.id);
+                Ok(claimed)
+            }
+
+            pub async fn finish(pool: &sqlx::Pool<Db>, id: i64, status: &str, message_id: Option<&str>, now: i64) -> Result<(), DbError> {
+                sqlx::query(
+                    "UPDATE outbox SET status = $2, discord_message_id = $3, delivered_at = $4, \
+                     lease_until = NULL, last_error = NULL WHERE id = $1",
+                )
+                .bind(id)
+                .bind(status)
+                .bind(message_id)
+                .bind(now)
+                .execute(pool)
+                .await?;
+                Ok(())
+            }
+
+            pub async fn retry_at(pool: &sqlx::Pool<Db>, id: i64, at: i64, error: &str) -> Result<(), DbError> {
+                sqlx::query("UPDATE outbox SET next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $1")
+                    .bind(id)
+                    .bind(at)
+                    .bind(error)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn dead_letter(pool: &sqlx::Pool<Db>, id: i64, error: &str) -> Result<(), DbError> {
+                sqlx::query("UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(error)
+                    .execute(pool)
+                    .await?;
+                Ok(())
+            }
+
+            pub async fn next_due(pool: &sqlx::Pool<Db>) -> Result<Option<i64>, DbError> {
+                Ok(sqlx::query_scalar(
+                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
+                     THEN lease_until ELSE next_attempt_at END) FROM outbox WHERE status = 'pending'",
+                )
+                .fetch_one(pool)
+                .await?)
+            }
+
+            pub async fn outbox_counts(pool: &sqlx::Pool<Db>) -> Result<OutboxCounts, DbError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
+                    .fetch_all(pool)
+                    .await?;
+                let mut c = OutboxCounts::default();
+                for (status, n) in rows {
+                    match status.as_str() {
+                        "pending" => c.pending = n,
+                        "delivered" => c.delivered = n,
+                        "preview" => c.preview = n,
+                        "dead" => c.dead = n,
+                        _ => {}
+                    }
+                }
+                Ok(c)
+            }
+
+            pub async fn outbox_rows(pool: &sqlx::Pool<Db>) -> Result<Vec<OutboxRow>, DbError> {
+                Ok(sqlx::query_as(
+                    "SELECT id, event_id, destination, status, attempts, last_error, discord_message_id \
+                     FROM outbox ORDER BY id",
+                )
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn table_counts(pool: &sqlx::Pool<Db>) -> Result<TableCounts, DbError> {
+                let (events, test_events): (i64, i64) = sqlx::query_as(
+                    "SELECT COUNT(*), COALESCE(SUM(CASE WHEN is_test THEN 1 ELSE 0 END), 0) FROM events",
+                )
+                .fetch_one(pool)
+                .await?;
+                let count = |table: &'static str| async move {
+                    sqlx::query_scalar::<_, i64>(table).fetch_one(pool).await
+                };
+                Ok(TableCounts {
+                    events,
+                    test_events,
+                    sales: count("SELECT COUNT(*) FROM sales").await?,
+                    refunds: count("SELECT COUNT(*) FROM refunds").await?,
+                    subscriptions: count("SELECT COUNT(*) FROM subscriptions").await?,
+                })
+            }
+
+            pub async fn ping(pool: &sqlx::Pool<Db>) -> Result<(), DbError> {
+                sqlx::query("SELECT 1").execute(pool).await?;
+                Ok(())
+            }
+        }
+    };
+}
+
+backend!(sqlite_q, sqlx::Sqlite, Sqlite, "");
+backend!(pg_q, sqlx::Postgres, Postgres, "FOR UPDATE SKIP LOCKED");
+
+/// Calls the same-named query function on whichever backend this store is.
+macro_rules! on_backend {
+    ($store:expr, $func:ident ( $($arg:expr),* )) => {
+        match $store {
+            Store::Sqlite(p) => sqlite_q::$func(p $(, $arg)*).await,
+            Store::Postgres(p) => pg_q::$func(p $(, $arg)*).await,
+        }
+    };
+}
+
+impl Store {
+    pub async fn insert_batch(&self, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+        on_backend!(self, insert_batch(batch))
+    }
+
+    pub async fn claim_due(
+        &self,
+        now: i64,
+        lease_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<Claimed>, DbError> {
+        on_backend!(self, claim(now, lease_ms, limit))
+    }
+
+    pub async fn mark_delivered(&self, id: i64, message_id: Option<&str>) -> Result<(), DbError> {
+        on_backend!(self, finish(id, "delivered", message_id, now_millis()))
+    }
+
+    pub async fn mark_previewed(&self, id: i64) -> Result<(), DbError> {
+        on_backend!(self, finish(id, "preview", None, now_millis()))
+    }
+
+    pub async fn retry_at(&self, id: i64, at: i64, error: &str) -> Result<(), DbError> {
+        on_backend!(self, retry_at(id, at, error))
+    }
+
+    pub async fn dead_letter(&self, id: i64, error: &str) -> Result<(), DbError> {
+        on_backend!(self, dead_letter(id, error))
+    }
+
+    /// When the next pending row becomes due (or its lease runs out), if any.
+    pub async fn next_due(&self) -> Result<Option<i64>, DbError> {
+        on_backend!(self, next_due())
+    }
+
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts, DbError> {
+        on_backend!(self, outbox_counts())
+    }
+
+    pub async fn outbox_rows(&self) -> Result<Vec<OutboxRow>, DbError> {
+        on_backend!(self, outbox_rows())
+    }
+
+    pub async fn table_counts(&self) -> Result<TableCounts, DbError> {
+        on_backend!(self, table_counts())
+    }
+
+    pub async fn ping(&self) -> Result<(), DbError> {
+        on_backend!(self, ping())
+    }
+}

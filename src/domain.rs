@@ -1,0 +1,468 @@
+//! The provider-neutral model. Providers translate their payloads into [`Event`]; storage, the
+//! outbox, embeds and stats know only these types.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What kind of thing happened, as stored in the `kind` column and used for stats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Sale,
+    Refund,
+    SubscriptionStarted,
+    SubscriptionUpdated,
+    SubscriptionCancelled,
+    /// Acknowledged and recorded, never announced.
+    Other,
+}
+
+impl EventKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Sale => "sale",
+            EventKind::Refund => "refund",
+            EventKind::SubscriptionStarted => "subscription_started",
+            EventKind::SubscriptionUpdated => "subscription_updated",
+            EventKind::SubscriptionCancelled => "subscription_cancelled",
+            EventKind::Other => "other",
+        }
+    }
+
+    /// Which notice family (channel, color, toggle, template) the kind belongs to.
+    pub fn notice_kind(self) -> Option<NoticeKind> {
+        match self {
+            EventKind::Sale => Some(NoticeKind::Sale),
+            EventKind::Refund => Some(NoticeKind::Refund),
+            EventKind::SubscriptionStarted
+            | EventKind::SubscriptionUpdated
+            | EventKind::SubscriptionCancelled => Some(NoticeKind::Subscription),
+            EventKind::Other => None,
+        }
+    }
+}
+
+/// The three notice families sellers configure: a channel, a color, a toggle and a template each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NoticeKind {
+    Sale,
+    Refund,
+    Subscription,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 3] = [
+        NoticeKind::Sale,
+        NoticeKind::Refund,
+        NoticeKind::Subscription,
+    ];
+
+    /// The key used for this family in `embedColors`, `notifications` and `eventTypes`.
+    pub fn config_key(self) -> &'static str {
+        match self {
+            NoticeKind::Sale => "newSale",
+            NoticeKind::Refund => "refund",
+            NoticeKind::Subscription => "subscription",
+        }
+    }
+}
+
+/// Money in integer minor units (cents) with its ISO 4217 currency code. Never a float.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: String,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: impl Into<String>) -> Self {
+        Self {
+            minor,
+            currency: currency.into().trim().to_ascii_uppercase(),
+        }
+    }
+}
+
+/// Digits after the decimal point for a currency; ISO 4217's exceptions to the usual two.
+pub fn currency_exponent(code: &str) -> u32 {
+    match code {
+        "BIF" | "CLP" | "DJF" | "GNF" | "ISK" | "JPY" | "KMF" | "KRW" | "PYG" | "RWF" | "UGX"
+        | "UYI" | "VND" | "VUV" | "XAF" | "XOF" | "XPF" => 0,
+        "BHD" | "IQD" | "JOD" | "KWD" | "LYD" | "OMR" | "TND" => 3,
+        _ => 2,
+    }
+}
+
+fn currency_symbol(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "USD" => "$",
+        "EUR" => "€",
+        "GBP" => "£",
+        "JPY" => "¥",
+        "INR" => "₹",
+        "KRW" => "₩",
+        "BRL" => "R$",
+        "CAD" => "CA$",
+        "AUD" => "A$",
+        "NZD" => "NZ$",
+        "CHF" => "CHF ",
+        "PLN" => "zł ",
+        "RUB" => "₽",
+        "TRY" => "₺",
+        "UAH" => "₴",
+        "MXN" => "MX$",
+        _ => return None,
+    })
+}
+
+impl fmt::Display for Money {
+    /// `$12.50`, `€0.99`, `¥1200`, `12.500 KWD`: symbol when well known, code otherwise.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let exp = currency_exponent(&self.currency);
+        let sign = if self.minor < 0 { "-" } else { "" };
+        let abs = self.minor.unsigned_abs();
+        let number = if exp == 0 {
+            abs.to_string()
+        } else {
+            let unit = 10u64.pow(exp);
+            format!(
+                "{}.{:0width$}",
+                abs / unit,
+                abs % unit,
+                width = exp as usize
+            )
+        };
+        match currency_symbol(&self.currency) {
+            Some(sym) => write!(f, "{sign}{sym}{number}"),
+            None if self.currency.is_empty() => write!(f, "{sign}{number}"),
+            None => write!(f, "{sign}{number} {}", self.currency),
+        }
+    }
+}
+
+/// Converts a decimal amount in major units ("9.99", "2", "1e2" is refused) to minor units
+/// exactly, without going through a float.
+pub fn decimal_to_minor(text: &str, currency: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (int_part, frac_part) = match digits.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (digits, ""),
+    };
+    if int_part.is_empty() && frac_part.is_empty() {
+        return None;
+    }
+    if !int_part.bytes().all(|b| b.is_ascii_digit())
+        || !frac_part.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let exp = currency_exponent(currency) as usize;
+    let significant = frac_part.trim_end_matches('0');
+    if significant.len() > exp {
+        return None;
+    }
+    let mut value: i64 = 0;
+    for b in int_part.bytes() {
+        value = value.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+    }
+    for i in 0..exp {
+        let d = frac_part
+            .as_bytes()
+            .get(i)
+            .map_or(0, |b| i64::from(b - b'0'));
+        value = value.checked_mul(10)?.checked_add(d)?;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// The buyer. Private: shown only when `privacy.showCustomer` is on, and the email even then masked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Customer {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+impl Customer {
+    /// `jo***@example.com`: enough for a seller to recognise a buyer, useless to a scraper.
+    pub fn masked_email(&self) -> Option<String> {
+        let email = self.email.as_deref()?;
+        let (local, domain) = email.split_once('@')?;
+        let keep: String = local.chars().take(2).collect();
+        Some(format!("{keep}***@{domain}"))
+    }
+
+    pub fn display_name(&self) -> Option<String> {
+        self.name
+            .clone()
+            .filter(|n| !n.trim().is_empty())
+            .or_else(|| self.masked_email())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub product_id: Option<String>,
+    pub name: String,
+    pub quantity: u32,
+    pub variant: Option<String>,
+    pub on_sale: bool,
+    /// Price of the line in minor units, when the provider sends it.
+    pub amount_minor: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Coupon {
+    pub code: String,
+    /// As sent by the provider ("10", "12.5"); a label, never used in arithmetic.
+    pub percentage: Option<String>,
+    pub amount_minor: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sale {
+    pub total: Money,
+    /// Provider and payment fees in the same currency, when known.
+    pub fees_minor: Option<i64>,
+    pub items: Vec<Item>,
+    pub coupons: Vec<Coupon>,
+    pub payment_method: Option<String>,
+    pub vat_applied: Option<bool>,
+    /// The payment processor's id (Stripe charge, PayPal transaction), if any.
+    pub transaction_id: Option<String>,
+}
+
+impl Sale {
+    /// What the seller keeps after fees, when fees are known.
+    pub fn net(&self) -> Option<Money> {
+        self.fees_minor
+            .map(|fees| Money::new(self.total.minor - fees, self.total.currency.clone()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Refund {
+    pub amount: Money,
+    /// The provider's id of the refunded sale; storage links the refund through it.
+    pub sale_external_id: String,
+    pub original_total: Option<Money>,
+    pub purchased_at: Option<DateTime<Utc>>,
+    pub items: Vec<Item>,
+    pub payment_method: Option<String>,
+    pub vat_applied: Option<bool>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub subscription_id: String,
+    pub status: Option<String>,
+    pub plan: Option<String>,
+    pub product: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub amount: Option<Money>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Detail {
+    Sale(Sale),
+    Refund(Refund),
+    Subscription(Subscription),
+    Other,
+}
+
+/// One provider notification, translated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// The provider's registered name, e.g. "payhip".
+    pub provider: String,
+    /// The provider's own name for the event, e.g. "paid".
+    pub event_type: String,
+    pub kind: EventKind,
+    /// Unique per provider: the same notification sent again yields the same key.
+    pub idempotency_key: String,
+    /// The order / transaction / subscription id shown to sellers.
+    pub external_id: String,
+    pub occurred_at: DateTime<Utc>,
+    /// A provider test (Payhip's test button, Xsolla dry-run, `simulate`): never counted.
+    pub test: bool,
+    pub customer: Customer,
+    /// A link to the order or product, when known.
+    pub url: Option<String>,
+    pub comment: Option<String>,
+    pub detail: Detail,
+}
+
+impl Event {
+    /// The headline amount: a sale's total, a refund's amount, a subscription's price.
+    pub fn amount(&self) -> Option<&Money> {
+        match &self.detail {
+            Detail::Sale(s) => Some(&s.total),
+            Detail::Refund(r) => Some(&r.amount),
+            Detail::Subscription(s) => s.amount.as_ref(),
+            Detail::Other => None,
+        }
+    }
+
+    pub fn payment_method(&self) -> Option<&str> {
+        match &self.detail {
+            Detail::Sale(s) => s.payment_method.as_deref(),
+            Detail::Refund(r) => r.payment_method.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Product names joined for one-line displays.
+    pub fn product_summary(&self) -> Option<String> {
+        let items = match &self.detail {
+            Detail::Sale(s) => &s.items,
+            Detail::Refund(r) => &r.items,
+            Detail::Subscription(s) => {
+                return s.product.clone().or_else(|| s.plan.clone());
+            }
+            Detail::Other => return None,
+        };
+        (!items.is_empty()).then(|| {
+            items
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+    }
+}
+
+/// A Discord webhook URL split into the parts Discord's API takes. The token is a secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DiscordWebhook {
+    pub id: u64,
+    pub token: String,
+}
+
+impl fmt::Debug for DiscordWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DiscordWebhook({}/***)", self.id)
+    }
+}
+
+impl DiscordWebhook {
+    /// Accepts `https://{discord.com|discordapp.com|ptb.…|canary.…}/api[/vN]/webhooks/{id}/{token}`.
+    pub fn parse(url: &str) -> Option<Self> {
+        let rest = url.trim().strip_prefix("https://")?;
+        let (host, path) = rest.split_once('/')?;
+        let host_ok = matches!(
+            host,
+            "discord.com"
+                | "discordapp.com"
+                | "ptb.discord.com"
+                | "canary.discord.com"
+                | "ptb.discordapp.com"
+                | "canary.discordapp.com"
+        );
+        if !host_ok {
+            return None;
+        }
+        let path = path.split(['?', '#']).next().unwrap_or_default();
+        let mut parts = path.trim_end_matches('/').split('/');
+        if parts.next()? != "api" {
+            return None;
+        }
+        let mut next = parts.next()?;
+        if next.starts_with('v') && next[1..].bytes().all(|b| b.is_ascii_digit()) {
+            next = parts.next()?;
+        }
+        if next != "webhooks" {
+            return None;
+        }
+        let id = parts.next()?.parse::<u64>().ok()?;
+        let token = parts.next()?.to_owned();
+        if token.is_empty()
+            || parts.next().is_some()
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            return None;
+        }
+        Some(Self { id, token })
+    }
+
+    /// The URL to post to, with `https://discord.com` replaced by `base` when one is configured.
+    pub fn execute_url(&self, base: Option<&str>) -> String {
+        let origin = base.unwrap_or("https://discord.com");
+        format!(
+            "{origin}/api/v10/webhooks/{}/{}?wait=true",
+            self.id, self.token
+        )
+    }
+
+    /// Safe for logs: the id only.
+    pub fn redacted(&self) -> String {
+        format!("webhook {}", self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_formats_per_currency() {
+        assert_eq!(Money::new(1250, "usd").to_string(), "$12.50");
+        assert_eq!(Money::new(99, "EUR").to_string(), "€0.99");
+        assert_eq!(Money::new(1200, "JPY").to_string(), "¥1200");
+        assert_eq!(Money::new(12500, "KWD").to_string(), "12.500 KWD");
+        assert_eq!(Money::new(-505, "SEK").to_string(), "-5.05 SEK");
+    }
+
+    #[test]
+    fn decimals_convert_exactly() {
+        assert_eq!(decimal_to_minor("9.99", "USD"), Some(999));
+        assert_eq!(decimal_to_minor("2.00", "USD"), Some(200));
+        assert_eq!(decimal_to_minor("2", "USD"), Some(200));
+        assert_eq!(decimal_to_minor("0.1", "USD"), Some(10));
+        assert_eq!(decimal_to_minor("1200", "JPY"), Some(1200));
+        assert_eq!(decimal_to_minor("1200.0", "JPY"), Some(1200));
+        assert_eq!(
+            decimal_to_minor("1.005", "USD"),
+            None,
+            "sub-cent precision is refused"
+        );
+        assert_eq!(decimal_to_minor("1.234", "KWD"), Some(1234));
+        assert_eq!(decimal_to_minor("abc", "USD"), None);
+        assert_eq!(decimal_to_minor("99999999999999999999", "USD"), None);
+    }
+
+    #[test]
+    fn email_is_masked() {
+        let c = Customer {
+            name: None,
+            email: Some("jonathan@example.com".into()),
+        };
+        assert_eq!(c.masked_email().as_deref(), Some("jo***@example.com"));
+        assert_eq!(c.display_name().as_deref(), Some("jo***@example.com"));
+    }
+
+    #[test]
+    fn webhook_urls_parse_and_hide_their_token() {
+        let w = DiscordWebhook::parse("https://discord.com/api/webhooks/123/abc-DEF_9").unwrap();
+        assert_eq!(w.id, 123);
+        assert_eq!(w.token, "abc-DEF_9");
+        assert!(!format!("{w:?}").contains("abc"));
+        assert_eq!(
+            w.execute_url(Some("http://127.0.0.1:9")),
+            "http://127.0.0.1:9/api/v10/webhooks/123/abc-DEF_9?wait=true"
+        );
+        assert!(DiscordWebhook::parse("https://discordapp.com/api/v9/webhooks/1/t").is_some());
+        assert!(DiscordWebhook::parse("https://evil.example/api/webhooks/1/t").is_none());
+        assert!(DiscordWebhook::parse("http://discord.com/api/webhooks/1/t").is_none());
+        assert!(DiscordWebhook::parse("https://discord.com/api/webhooks/x/t").is_none());
+    }
+}

@@ -1,0 +1,14 @@
+//! integrations-bot: store webhooks in, Discord notices and sales stats out.
+//!
+//! Dependencies point toward [`domain`]: providers translate into it, [`db`] stores it, the
+//! [`outbox`] announces it, [`webhook`] and [`app`] wire it together.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod outbox;
+pub mod providers;
+pub mod state;
+pub mod webhook;

@@ -1,0 +1,109 @@
+//! The provider seam: each store is one module that verifies a request, translates it into a
+//! domain [`Event`] and says how to reply. The webhook router, storage and the outbox never name a
+//! provider; adding one means a module here and a line in [`registry`].
+
+use axum::http::{HeaderMap, StatusCode};
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+
+use crate::config::{Config, ProviderConfig, Secrets};
+use crate::domain::Event;
+
+pub mod lenient;
+pub mod payhip;
+
+/// Why a provider refused a request. The text is safe to show the sender: it names fields, never
+/// secrets or internals.
+#[derive(Debug, thiserror::Error)]
+pub enum ProviderError {
+    /// The secret needed to verify this provider is not configured.
+    #[error("{0}")]
+    NotConfigured(&'static str),
+    #[error("{0}")]
+    BadSignature(&'static str),
+    #[error("{0}")]
+    Malformed(String),
+}
+
+/// How an accepted request was stored, for the reply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    New,
+    Duplicate,
+}
+
+/// A reply: status plus an optional JSON body.
+pub type Reply = (StatusCode, Option<Value>);
+
+pub trait Provider: Send + Sync + 'static {
+    /// Stable name stored with each event and shown in embed footers.
+    fn name(&self) -> &'static str;
+
+    /// A human name for docs, logs and embeds.
+    fn display_name(&self) -> &'static str;
+
+    fn route(&self, config: &Config) -> String;
+
+    fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig;
+
+    /// Verifies the raw body and translates it. Pure: no I/O, so it can be tested and fuzzed alone.
+    fn parse(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Result<Event, ProviderError>;
+
+    fn accepted(&self, stored: Stored, event: &Event) -> Reply {
+        (
+            StatusCode::OK,
+            Some(json!({
+                "status": "ok",
+                "duplicate": stored == Stored::Duplicate,
+                "test": event.test,
+            })),
+        )
+    }
+
+    fn rejected(&self, error: &ProviderError) -> Reply {
+        let status = match error {
+            ProviderError::NotConfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ProviderError::BadSignature(_) => StatusCode::UNAUTHORIZED,
+            ProviderError::Malformed(_) => StatusCode::BAD_REQUEST,
+        };
+        (status, Some(json!({ "error": error.to_string() })))
+    }
+
+    /// The body as it is kept in the database: exactly as received unless it carries a secret.
+    fn stored_body(&self, body: &[u8]) -> String {
+        String::from_utf8_lossy(body).into_owned()
+    }
+
+    /// Logged once at start-up when the provider cannot verify anything yet.
+    fn missing_secret_hint(&self) -> Option<&'static str>;
+}
+
+/// Every provider this build knows, configured from the secrets at hand.
+pub fn registry(secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
+    vec![std::sync::Arc::new(payhip::Payhip::new(
+        secrets.payhip_api_key.as_ref(),
+    ))]
+}
+
+/// Parses the body as a JSON object, the shape every provider sends.
+pub fn json_object(body: &[u8]) -> Result<Value, ProviderError> {
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| ProviderError::Malformed(format!("body is not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(ProviderError::Malformed(
+            "body must be a JSON object".to_owned(),
+        ));
+    }
+    Ok(value)
+}
+
+/// Lowercase hex SHA-256, the building block of idempotency keys for bodies without an id.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}

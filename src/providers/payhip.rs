@@ -1,0 +1,569 @@
+//! Payhip: JSON bodies with a top-level `type` and a `signature` that is the SHA-256 of the seller's
+//! API key. The signature is the same on every request of a store, so it proves only knowledge of
+//! the key; idempotency keys guard against replays.
+
+use axum::http::HeaderMap;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use super::lenient::{self, opt_bool, opt_i64, opt_string, unix_seconds};
+use super::{json_object, sha256_hex, Provider, ProviderError};
+use crate::config::{Config, ProviderConfig, Secret};
+use crate::domain::{
+    Coupon, Customer, Detail, Event, EventKind, Item, Money, Refund, Sale, Subscription,
+};
+
+pub const NAME: &str = "payhip";
+
+pub struct Payhip {
+    /// Lowercase hex SHA-256 of the API key, computed once.
+    expected_signature: Option<Vec<u8>>,
+}
+
+impl Payhip {
+    pub fn new(api_key: Option<&Secret>) -> Self {
+        Self {
+            expected_signature: api_key.map(|k| sha256_hex(k.expose().as_bytes()).into_bytes()),
+        }
+    }
+}
+
+/// Only the fields needed to decide whether to go on; read before anything else.
+#[derive(Deserialize)]
+struct Envelope {
+    #[serde(rename = "type", default, deserialize_with = "opt_string")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    signature: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PaidOrRefunded {
+    #[serde(deserialize_with = "opt_string")]
+    id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    currency: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    price: Option<i64>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    vat_applied: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    payment_type: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    stripe_fee: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    payhip_fee: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    date: Option<i64>,
+    #[serde(default)]
+    items: Vec<PayhipItem>,
+    #[serde(default)]
+    coupons: Vec<PayhipCoupon>,
+    #[serde(default, deserialize_with = "opt_string")]
+    stripe_charge_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    paypal_transaction_id: Option<String>,
+    // Refund-only fields.
+    #[serde(default, deserialize_with = "opt_i64")]
+    amount_refunded: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    date_created: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    date_refunded: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct PayhipItem {
+    #[serde(default, deserialize_with = "opt_string")]
+    product_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    product_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    quantity: Option<i64>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    on_sale: Option<bool>,
+    #[serde(default, deserialize_with = "opt_bool")]
+    used_coupon: Option<bool>,
+    #[serde(default, deserialize_with = "opt_string")]
+    coupon_code: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    coupon_percentage: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    coupon_amount: Option<i64>,
+    #[serde(default, deserialize_with = "opt_string")]
+    variant_name: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PayhipCoupon {
+    #[serde(default, deserialize_with = "opt_string")]
+    code: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    percentage: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    amount: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct SubscriptionPayload {
+    #[serde(deserialize_with = "opt_string")]
+    subscription_id: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    customer_email: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    customer_first_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    customer_last_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    plan_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    product_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    product_link: Option<String>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    date_subscription_started: Option<i64>,
+    #[serde(default, deserialize_with = "opt_i64")]
+    date_subscription_deleted: Option<i64>,
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, ProviderError> {
+    value.ok_or_else(|| ProviderError::Malformed(format!("missing field `{field}`")))
+}
+
+impl Provider for Payhip {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn display_name(&self) -> &'static str {
+        "Payhip"
+    }
+
+    fn route(&self, config: &Config) -> String {
+        config.webhook_config.webhook_path.clone()
+    }
+
+    fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
+        &config.payhip_config
+    }
+
+    /// The signature is a hash of the API key that never changes: whoever reads it from the
+    /// database or a backup could forge webhooks, so it is not kept.
+    fn stored_body(&self, body: &[u8]) -> String {
+        let text = String::from_utf8_lossy(body);
+        match self
+            .expected_signature
+            .as_deref()
+            .and_then(|s| std::str::from_utf8(s).ok())
+        {
+            Some(signature) => text.replace(signature, "redacted"),
+            None => text.into_owned(),
+        }
+    }
+
+    fn missing_secret_hint(&self) -> Option<&'static str> {
+        self.expected_signature.is_none().then_some(NOT_CONFIGURED)
+    }
+
+    fn parse(
+        &self,
+        _headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Result<Event, ProviderError> {
+        let Some(expected) = &self.expected_signature else {
+            return Err(ProviderError::NotConfigured(NOT_CONFIGURED));
+        };
+        let value = json_object(body)?;
+        let envelope: Envelope = lenient::parse(&value)?;
+        let signature = envelope
+            .signature
+            .ok_or(ProviderError::BadSignature("missing `signature`"))?;
+        let test = signature.starts_with("test");
+        if !test && !bool::from(signature.as_bytes().ct_eq(expected)) {
+            return Err(ProviderError::BadSignature(
+                "`signature` does not match this store's API key",
+            ));
+        }
+        let kind = required(envelope.kind, "type")?;
+        let mut event = match translate(&kind, &value, body, received_at) {
+            Ok(event) => event,
+            // Payhip's test button may leave out fields a real sale has; a test is still a test.
+            Err(_) if test => other_event(&kind, &value, body, received_at),
+            Err(e) => return Err(e),
+        };
+        if test {
+            event.test = true;
+            // Test payloads reuse ids; each press of the button is its own event.
+            event.idempotency_key = format!(
+                "test:{}:{}",
+                event.idempotency_key,
+                received_at.timestamp_nanos_opt().unwrap_or_default()
+            );
+        }
+        Ok(event)
+    }
+}
+
+const NOT_CONFIGURED: &str = "Payhip webhooks are not enabled: set PAYHIP_API_KEY to the API key shown in Payhip under Settings > Developer, then restart the bot";
+
+/// Pure translation of a verified Payhip payload.
+pub fn translate(
+    kind: &str,
+    value: &serde_json::Value,
+    body: &[u8],
+    received_at: DateTime<Utc>,
+) -> Result<Event, ProviderError> {
+    let base = |event_kind: EventKind,
+                key: String,
+                external_id: String,
+                at: Option<DateTime<Utc>>| Event {
+        provider: NAME.to_owned(),
+        event_type: kind.to_owned(),
+        kind: event_kind,
+        idempotency_key: key,
+        external_id,
+        occurred_at: at.unwrap_or(received_at),
+        test: false,
+        customer: Customer::default(),
+        url: None,
+        comment: None,
+        detail: Detail::Other,
+    };
+    match kind {
+        "paid" => {
+            let p: PaidOrRefunded = lenient::parse(value)?;
+            let id = required(p.id.clone(), "id")?;
+            let total = Money::new(
+                required(p.price, "price")?,
+                required(p.currency.clone(), "currency")?,
+            );
+            let fees = match (p.stripe_fee, p.payhip_fee) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0) + b.unwrap_or(0)),
+            };
+            let mut e = base(
+                EventKind::Sale,
+                format!("paid:{id}"),
+                id,
+                unix_seconds(p.date),
+            );
+            e.customer.email = p.email.clone();
+            e.detail = Detail::Sale(Sale {
+                total,
+                fees_minor: fees,
+                coupons: coupons(&p),
+                items: items(&p.items),
+                payment_method: p.payment_type.as_deref().map(payment_label),
+                vat_applied: p.vat_applied,
+                transaction_id: p.stripe_charge_id.or(p.paypal_transaction_id),
+            });
+            Ok(e)
+        }
+        "refunded" => {
+            let p: PaidOrRefunded = lenient::parse(value)?;
+            let id = required(p.id.clone(), "id")?;
+            let currency = required(p.currency.clone(), "currency")?;
+            let amount = required(p.amount_refunded, "amount_refunded")?;
+            let refunded_at = unix_seconds(p.date_refunded);
+            // A sale may be refunded in parts; each part is its own event.
+            let key = format!(
+                "refunded:{id}:{}:{amount}",
+                p.date_refunded.map(|d| d.to_string()).unwrap_or_default()
+            );
+            let mut e = base(EventKind::Refund, key, id.clone(), refunded_at);
+            e.customer.email = p.email.clone();
+            e.detail = Detail::Refund(Refund {
+                amount: Money::new(amount, currency.clone()),
+                sale_external_id: id,
+                original_total: p.price.map(|v| Money::new(v, currency)),
+                purchased_at: unix_seconds(p.date_created.or(p.date)),
+                items: items(&p.items),
+                payment_method: p.payment_type.as_deref().map(payment_label),
+                vat_applied: p.vat_applied,
+                reason: None,
+            });
+            Ok(e)
+        }
+        "subscription.created" | "subscription.deleted" => {
+            let p: SubscriptionPayload = lenient::parse(value)?;
+            let id = required(p.subscription_id.clone(), "subscription_id")?;
+            let started = unix_seconds(p.date_subscription_started);
+            let cancelled = unix_seconds(p.date_subscription_deleted);
+            let (event_kind, at) = if kind == "subscription.created" {
+                (EventKind::SubscriptionStarted, started)
+            } else {
+                (EventKind::SubscriptionCancelled, cancelled)
+            };
+            let mut e = base(event_kind, format!("{kind}:{id}"), id.clone(), at);
+            let name = [
+                p.customer_first_name.as_deref(),
+                p.customer_last_name.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            e.customer = Customer {
+                name: (!name.is_empty()).then_some(name),
+                email: p.customer_email.clone(),
+            };
+            e.url = p.product_link.clone();
+            e.detail = Detail::Subscription(Subscription {
+                subscription_id: id,
+                status: p.status,
+                plan: p.plan_name,
+                product: p.product_name,
+                started_at: started,
+                cancelled_at: cancelled,
+                amount: None,
+            });
+            Ok(e)
+        }
+        other => Ok(other_event(other, value, body, received_at)),
+    }
+}
+
+/// An event kept for the record only. The body itself identifies a retry.
+fn other_event(
+    kind: &str,
+    value: &serde_json::Value,
+    body: &[u8],
+    received_at: DateTime<Utc>,
+) -> Event {
+    let id = value
+        .get("id")
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_i64().map(|n| n.to_string()))
+        })
+        .unwrap_or_default();
+    Event {
+        provider: NAME.to_owned(),
+        event_type: kind.to_owned(),
+        kind: EventKind::Other,
+        idempotency_key: format!("{kind}:{}", sha256_hex(body)),
+        external_id: id,
+        occurred_at: received_at,
+        test: false,
+        customer: Customer::default(),
+        url: None,
+        comment: None,
+        detail: Detail::Other,
+    }
+}
+
+fn items(items: &[PayhipItem]) -> Vec<Item> {
+    items
+        .iter()
+        .map(|i| Item {
+            product_id: i.product_id.clone(),
+            name: i
+                .product_name
+                .clone()
+                .unwrap_or_else(|| "Unnamed product".to_owned()),
+            quantity: i
+                .quantity
+                .and_then(|q| u32::try_from(q).ok())
+                .filter(|q| *q > 0)
+                .unwrap_or(1),
+            variant: i.variant_name.clone(),
+            on_sale: i.on_sale.unwrap_or(false),
+            amount_minor: None,
+        })
+        .collect()
+}
+
+/// Order-level coupons, or failing those, the coupons recorded on items (deduplicated by code).
+fn coupons(p: &PaidOrRefunded) -> Vec<Coupon> {
+    let mut out: Vec<Coupon> = p
+        .coupons
+        .iter()
+        .filter_map(|c| {
+            Some(Coupon {
+                code: c.code.clone()?,
+                percentage: c.percentage.clone(),
+                amount_minor: c.amount,
+            })
+        })
+        .collect();
+    if out.is_empty() {
+        for i in p.items.iter().filter(|i| i.used_coupon.unwrap_or(false)) {
+            if let Some(code) = &i.coupon_code {
+                if !out.iter().any(|c| &c.code == code) {
+                    out.push(Coupon {
+                        code: code.clone(),
+                        percentage: i.coupon_percentage.clone(),
+                        amount_minor: i.coupon_amount,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Payhip's `payment_type` names the gateway by its wire name; sellers know the brand.
+fn payment_label(raw: &str) -> String {
+    match raw.to_ascii_lowercase().as_str() {
+        "card" | "stripe" => "Stripe (card)".to_owned(),
+        "paypal" => "PayPal".to_owned(),
+        "apple_pay" => "Apple Pay".to_owned(),
+        "google_pay" => "Google Pay".to_owned(),
+        _ => raw.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const KEY: &str = "payhip-test-key";
+
+    fn payhip() -> Payhip {
+        Payhip::new(Some(&Secret::new(KEY)))
+    }
+
+    fn signed(mut v: serde_json::Value) -> Vec<u8> {
+        v["signature"] = json!(sha256_hex(KEY.as_bytes()));
+        serde_json::to_vec(&v).unwrap()
+    }
+
+    fn parse(body: &[u8]) -> Result<Event, ProviderError> {
+        payhip().parse(&HeaderMap::new(), body, Utc::now())
+    }
+
+    #[test]
+    fn paid_becomes_a_sale_in_minor_units() {
+        let e = parse(&signed(json!({
+            "type": "paid", "id": "TX1", "price": 1999, "currency": "eur", "date": 1700000000,
+            "stripe_fee": "88", "payhip_fee": 100, "payment_type": "card", "vat_applied": true,
+            "email": "buyer@example.com",
+            "items": [{"product_name": "Course", "quantity": "2", "on_sale": true, "variant_name": "Pro",
+                       "used_coupon": true, "coupon_code": "SPRING", "coupon_percentage": "10", "coupon_amount": 222}]
+        })))
+        .unwrap();
+        assert_eq!(e.kind, EventKind::Sale);
+        assert_eq!(e.idempotency_key, "paid:TX1");
+        assert_eq!(e.occurred_at.timestamp(), 1700000000);
+        let Detail::Sale(s) = &e.detail else { panic!() };
+        assert_eq!(s.total, Money::new(1999, "EUR"));
+        assert_eq!(s.net(), Some(Money::new(1811, "EUR")));
+        assert_eq!(s.items[0].quantity, 2);
+        assert_eq!(s.items[0].variant.as_deref(), Some("Pro"));
+        assert_eq!(s.coupons[0].code, "SPRING");
+        assert_eq!(s.payment_method.as_deref(), Some("Stripe (card)"));
+    }
+
+    #[test]
+    fn refund_links_to_its_sale_and_keys_each_part() {
+        let e = parse(&signed(json!({
+            "type": "refunded", "id": "TX1", "price": 1999, "currency": "USD",
+            "amount_refunded": 500, "date_created": 1700000000, "date_refunded": 1700003600
+        })))
+        .unwrap();
+        assert_eq!(e.kind, EventKind::Refund);
+        assert_eq!(e.idempotency_key, "refunded:TX1:1700003600:500");
+        let Detail::Refund(r) = &e.detail else {
+            panic!()
+        };
+        assert_eq!(r.sale_external_id, "TX1");
+        assert_eq!(r.amount, Money::new(500, "USD"));
+        assert_eq!(r.purchased_at.map(|t| t.timestamp()), Some(1700000000));
+    }
+
+    #[test]
+    fn subscriptions_carry_customer_and_state() {
+        let e = parse(&signed(json!({
+            "type": "subscription.deleted", "subscription_id": "SUB9", "status": "canceled",
+            "customer_first_name": "Ada", "customer_last_name": "Lovelace", "plan_name": "Monthly",
+            "date_subscription_started": 1700000000, "date_subscription_deleted": 1700100000
+        })))
+        .unwrap();
+        assert_eq!(e.kind, EventKind::SubscriptionCancelled);
+        assert_eq!(e.customer.name.as_deref(), Some("Ada Lovelace"));
+        assert_eq!(e.occurred_at.timestamp(), 1700100000);
+    }
+
+    #[test]
+    fn signature_is_checked_before_anything_else() {
+        let forged = br#"{"type":"paid","id":"X","price":1,"currency":"USD","signature":"abc"}"#;
+        assert!(matches!(parse(forged), Err(ProviderError::BadSignature(_))));
+        let missing = br#"{"type":"paid","id":"X","price":1,"currency":"USD"}"#;
+        assert!(matches!(
+            parse(missing),
+            Err(ProviderError::BadSignature(_))
+        ));
+        let unconfigured = Payhip::new(None).parse(&HeaderMap::new(), forged, Utc::now());
+        assert!(matches!(unconfigured, Err(ProviderError::NotConfigured(_))));
+    }
+
+    #[test]
+    fn test_signature_is_accepted_and_marked() {
+        let e =
+            parse(br#"{"type":"paid","id":"X","price":1,"currency":"USD","signature":"test123"}"#)
+                .unwrap();
+        assert!(e.test);
+        assert!(e.idempotency_key.starts_with("test:paid:X:"));
+    }
+
+    #[test]
+    fn malformed_payloads_name_the_problem() {
+        let Err(ProviderError::Malformed(m)) = parse(b"{not json") else {
+            panic!()
+        };
+        assert!(m.contains("not valid JSON"), "{m}");
+        let Err(ProviderError::Malformed(m)) = parse(&signed(
+            json!({"type": "paid", "price": 1, "currency": "USD"}),
+        )) else {
+            panic!()
+        };
+        assert!(m.contains("`id`"), "{m}");
+        let Err(ProviderError::Malformed(m)) = parse(&signed(
+            json!({"type": "paid", "id": "1", "price": 1.5, "currency": "USD"}),
+        )) else {
+            panic!()
+        };
+        assert!(m.contains("price"), "{m}");
+        let Err(ProviderError::Malformed(m)) = parse(&signed(
+            json!({"type": "paid", "id": "1", "price": 1, "currency": "USD", "items": [{"quantity": "two"}]}),
+        )) else {
+            panic!()
+        };
+        assert!(m.contains("items[0].quantity"), "{m}");
+    }
+
+    #[test]
+    fn incomplete_test_payloads_are_still_tests() {
+        let e = parse(br#"{"type":"paid","signature":"test"}"#).unwrap();
+        assert!(e.test);
+        assert_eq!(e.kind, EventKind::Other);
+    }
+
+    #[test]
+    fn the_stored_body_does_not_keep_the_signature() {
+        let body = signed(json!({"type": "paid", "id": "X"}));
+        let stored = payhip().stored_body(&body);
+        assert!(!stored.contains(&sha256_hex(KEY.as_bytes())));
+        assert!(stored.contains("\"redacted\""));
+    }
+
+    #[test]
+    fn unknown_types_are_recorded_by_body() {
+        let body = signed(json!({"type": "payout.sent", "id": 7}));
+        let e = parse(&body).unwrap();
+        assert_eq!(e.kind, EventKind::Other);
+        assert_eq!(e.external_id, "7");
+        assert_eq!(
+            e.idempotency_key,
+            format!("payout.sent:{}", sha256_hex(&body))
+        );
+    }
+}

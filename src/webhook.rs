@@ -1,0 +1,125 @@
+//! The HTTP intake: verify, translate, commit, then answer. Nothing here talks to Discord.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use serde_json::json;
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::db::{DbError, Inserted, NewEvent};
+use crate::outbox;
+use crate::providers::{Provider, ProviderError, Reply, Stored};
+use crate::state::AppState;
+
+/// Largest body accepted. Real provider payloads are a few KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Why an intake request did not end in a stored event.
+#[derive(Debug, thiserror::Error)]
+pub enum IntakeError {
+    #[error(transparent)]
+    Rejected(#[from] ProviderError),
+    #[error("could not store the event: {0}")]
+    Storage(#[from] DbError),
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router = Router::new().route("/healthz", get(healthz));
+    let config = state.config();
+    for provider in state.providers() {
+        let path = provider.route(&config);
+        let p = Arc::clone(provider);
+        let live = format!(
+            "{} webhook endpoint is live. Send POST requests here.\n",
+            provider.display_name()
+        );
+        router = router.route(
+            &path,
+            post(
+                move |State(state): State<AppState>, headers: HeaderMap, body: Bytes| async move {
+                    let result = intake(&state, p.as_ref(), &headers, &body).await;
+                    respond(p.as_ref(), result)
+                },
+            )
+            .get(move || async move { live }),
+        );
+    }
+    router
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .with_state(state)
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match state.store().ping().await {
+        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
+        Err(e) => {
+            tracing::error!("health check failed: {e}");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
+        }
+    }
+}
+
+async fn intake(
+    state: &AppState,
+    provider: &dyn Provider,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Stored, crate::domain::Event), IntakeError> {
+    let received_at = Utc::now();
+    let event = provider.parse(headers, body, received_at)?;
+    let config = state.config();
+    let destinations = outbox::route(&config, provider.settings(&config), &event);
+    let new = NewEvent {
+        raw: provider.stored_body(body),
+        received_at,
+        destinations,
+        event,
+    };
+    let event = new.event.clone();
+    let stored = match state.writer().insert(new).await? {
+        Inserted::New { .. } => Stored::New,
+        Inserted::Duplicate => Stored::Duplicate,
+    };
+    tracing::info!(
+        provider = provider.name(),
+        event_type = %event.event_type,
+        id = %event.external_id,
+        amount = %event.amount().map(|m| m.to_string()).unwrap_or_default(),
+        test = event.test,
+        duplicate = stored == Stored::Duplicate,
+        "webhook accepted"
+    );
+    tracing::debug!(email = ?event.customer.email, "buyer");
+    Ok((stored, event))
+}
+
+fn respond(
+    provider: &dyn Provider,
+    result: Result<(Stored, crate::domain::Event), IntakeError>,
+) -> Response {
+    let reply: Reply = match result {
+        Ok((stored, event)) => provider.accepted(stored, &event),
+        Err(IntakeError::Rejected(e)) => {
+            tracing::warn!(provider = provider.name(), "webhook rejected: {e}");
+            provider.rejected(&e)
+        }
+        Err(IntakeError::Storage(e)) => {
+            // The sender retries on a 5xx; the detail stays in our log.
+            tracing::error!(provider = provider.name(), "webhook not stored: {e}");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(json!({ "error": "the event could not be stored right now; please retry" })),
+            )
+        }
+    };
+    match reply {
+        (status, Some(body)) => (status, Json(body)).into_response(),
+        (status, None) => status.into_response(),
+    }
+}

@@ -1,0 +1,8 @@
+//! The one integration-test binary: every suite is a module here so they share one build.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod intake;
+mod process;
+mod storage;

@@ -1,0 +1,116 @@
+//! Shared test support: fixtures, a started app on a temporary database, and HTTP helpers.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use integrations_bot::app::{self, Running};
+use integrations_bot::config::{Config, Environment, Secret, Settings};
+use integrations_bot::db::Store;
+use serde_json::Value;
+use sha2::Digest;
+use tower::ServiceExt;
+
+pub const PAYHIP_KEY: &str = "test-payhip-api-key-0123";
+
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+pub fn fixture(path: &str) -> Value {
+    let text = std::fs::read_to_string(fixtures_dir().join(path)).expect("fixture exists");
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+pub fn payhip_signature(key: &str) -> String {
+    hex::encode(sha2::Sha256::digest(key.as_bytes()))
+}
+
+/// A Payhip fixture signed with [`PAYHIP_KEY`].
+pub fn payhip_signed(name: &str) -> Vec<u8> {
+    let mut v = fixture(&format!("payhip/{name}.json"));
+    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
+    serde_json::to_vec(&v).expect("serialises")
+}
+
+/// Every Payhip fixture of an announced event type, signed.
+pub const PAYHIP_EVENTS: [&str; 4] = [
+    "paid",
+    "refunded",
+    "subscription_created",
+    "subscription_deleted",
+];
+
+pub fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("data/sales.db").display())
+}
+
+/// An app on a fresh SQLite database in its own temporary folder, listening on loopback.
+pub struct TestApp {
+    pub running: Running,
+    pub dir: tempfile::TempDir,
+    pub base: String,
+}
+
+impl TestApp {
+    pub async fn start(configure: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = sqlite_url(dir.path());
+        Self::start_with(dir, &url, configure, |_| {}).await
+    }
+
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        database_url: &str,
+        configure: impl FnOnce(&mut Config),
+        env: impl FnOnce(&mut Environment),
+    ) -> TestApp {
+        let mut config = Config::default();
+        config.webhook_config.bind_address = [127, 0, 0, 1].into();
+        config.webhook_config.webhook_port = 0;
+        configure(&mut config);
+        let mut environment = Environment::default();
+        environment.secrets.payhip_api_key = Some(Secret::new(PAYHIP_KEY));
+        environment.database_url = Some(database_url.to_owned());
+        env(&mut environment);
+        let settings = Settings::resolve(config, environment, None);
+        let running = app::start(settings).await.expect("app starts");
+        let base = format!("http://{}", running.addr);
+        TestApp { running, dir, base }
+    }
+
+    pub fn store(&self) -> &Store {
+        self.running.state.store()
+    }
+
+    /// Sends one request through the app's router, without the network.
+    pub async fn oneshot(&self, request: Request<Body>) -> (StatusCode, String) {
+        let router = integrations_bot::webhook::router(self.running.state.clone());
+        let response = router.oneshot(request).await.expect("router answers");
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    pub async fn post(&self, path: &str, body: impl Into<Body>) -> (StatusCode, String) {
+        self.oneshot(
+            Request::post(path)
+                .header("content-type", "application/json")
+                .body(body.into())
+                .expect("request"),
+        )
+        .await
+    }
+
+    pub async fn stop(self) -> tempfile::TempDir {
+        self.running.stop().await.expect("clean stop");
+        self.dir
+    }
+}
