@@ -12,6 +12,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Settings;
 use crate::db::writer::Writer;
 use crate::db::Store;
+use crate::discord::rest::DiscordRest;
+use crate::outbox::{self, worker::Worker};
 use crate::providers;
 use crate::state::AppState;
 use crate::webhook;
@@ -75,9 +77,21 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     })?;
     let addr = listener.local_addr()?;
 
+    let rest = DiscordRest::new(
+        settings.discord_api_base.as_deref(),
+        settings.secrets.discord_token.as_ref(),
+    )
+    .context("cannot set up the HTTP client for Discord")?;
     let state = AppState::new(settings, store.clone(), writer, providers, wakeup);
     let router = webhook::router(state.clone());
     let config = state.config();
+    outbox::log_routing(&config, state.providers());
+    let worker = Worker::new(state.clone(), rest);
+    if worker.preview() {
+        tracing::warn!("no DISCORD_TOKEN: channel notices are printed here instead of posted (preview mode); webhook URLs are still posted");
+    }
+    let shutdown = CancellationToken::new();
+    let worker_task = tokio::spawn(worker.run(shutdown.child_token()));
     for p in state.providers() {
         tracing::info!(
             provider = p.name(),
@@ -87,7 +101,6 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     }
     tracing::info!("listening on {addr}");
 
-    let shutdown = CancellationToken::new();
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
         let served = axum::serve(listener, router)
@@ -96,6 +109,8 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         // Every request has had its reply by now; the writer commits anything queued and ends.
         writer_stop.cancel();
         let _ = writer_task.await;
+        // The worker finishes the post in flight; undelivered rows stay queued for next start.
+        let _ = worker_task.await;
         store.close().await;
         tracing::info!("stopped");
         served.context("the webhook server failed")

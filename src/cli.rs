@@ -35,6 +35,16 @@ pub enum Command {
     CheckConfig,
     /// Apply database migrations and exit.
     Migrate,
+    /// Send a realistic test event to the running bot's own endpoint and show the answer. The
+    /// notice is posted marked TEST and never counted in stats.
+    Simulate {
+        /// The Payhip event type to simulate.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(crate::providers::payhip::SAMPLE_KINDS))]
+        event: String,
+        /// The endpoint to post to (default: this config's webhook address on this machine).
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -79,6 +89,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig => Ok(check_config(&cli.config)),
+        Command::Simulate { event, url } => {
+            let settings = load_settings(&cli.config)?;
+            simulate(&settings, &event, url).await
+        }
         Command::Migrate => {
             let settings = load_settings(&cli.config)?;
             crate::db::Store::connect(&settings.database_url)
@@ -112,6 +126,13 @@ fn load_settings(path: &Path) -> anyhow::Result<Settings> {
 fn check_config(path: &Path) -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
+        Err(ConfigError::Read { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            eprintln!(
+                "no config file at {}: copy config.json.example to config.json (or pass --config PATH)",
+                path.display()
+            );
+            return ExitCode::FAILURE;
+        }
         Err(ConfigError::Invalid(problems)) => {
             eprintln!("{}: {} problem(s)", path.display(), problems.len());
             for p in problems {
@@ -145,4 +166,56 @@ fn check_config(path: &Path) -> ExitCode {
         println!("  {kind} notices: {route}");
     }
     ExitCode::SUCCESS
+}
+
+async fn simulate(
+    settings: &Settings,
+    event: &str,
+    url: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let Some(key) = &settings.secrets.payhip_api_key else {
+        anyhow::bail!("PAYHIP_API_KEY is not set: the bot cannot accept webhooks without it, simulated or not");
+    };
+    let Some(body) = crate::providers::payhip::sample(event, key, chrono::Utc::now()) else {
+        anyhow::bail!("unknown event type {event}");
+    };
+    let url = match url {
+        Some(u) => u,
+        None => {
+            let wc = &settings.config.webhook_config;
+            if wc.webhook_port == 0 {
+                anyhow::bail!("webhookConfig.webhookPort is 0 (any free port): pass --url with the bot's address");
+            }
+            let host = if wc.bind_address.is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                wc.bind_address
+            };
+            format!(
+                "http://{}{}",
+                std::net::SocketAddr::new(host, wc.webhook_port),
+                wc.webhook_path
+            )
+        }
+    };
+    println!("POST {url} ({event}, marked as a test)");
+    let response = reqwest::Client::new()
+        .post(&url)
+        .json(&body)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the bot did not answer at {url}: is it running? ({})",
+                e.without_url()
+            )
+        })?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    println!("{status} {text}");
+    Ok(if status.is_success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -73,6 +73,16 @@ pub struct DiscordConfig {
     pub api_base_url: Option<String>,
 }
 
+impl DiscordConfig {
+    pub fn channel_for(&self, kind: NoticeKind) -> Option<u64> {
+        match kind {
+            NoticeKind::Sale => self.sales_channel_id,
+            NoticeKind::Refund => self.refunds_channel_id,
+            NoticeKind::Subscription => self.subscriptions_channel_id,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ProviderConfig {
@@ -455,6 +465,16 @@ impl Config {
     /// Things that load but deserve the seller's attention.
     pub fn warnings(&self) -> Vec<String> {
         let mut out = Vec::new();
+        for kind in NoticeKind::ALL {
+            if let Some(template) = &self.notifications.for_kind(kind).message {
+                for name in crate::discord::template::unknown_placeholders(template) {
+                    out.push(format!(
+                        "notifications.{}.message: unknown placeholder {name} is left as written",
+                        kind.config_key()
+                    ));
+                }
+            }
+        }
         if self.database_config.max_sales.is_some() {
             out.push(
                 "databaseConfig.maxSales is ignored: every event is kept so stats stay correct"
@@ -582,11 +602,7 @@ impl Settings {
 pub fn routing_summary(config: &Config) -> BTreeMap<&'static str, String> {
     let mut out = BTreeMap::new();
     for kind in NoticeKind::ALL {
-        let channel = match kind {
-            NoticeKind::Sale => config.discord_config.sales_channel_id,
-            NoticeKind::Refund => config.discord_config.refunds_channel_id,
-            NoticeKind::Subscription => config.discord_config.subscriptions_channel_id,
-        };
+        let channel = config.discord_config.channel_for(kind);
         let hooks = config.notifications.for_kind(kind).webhook_urls.len();
         let text = match (channel, hooks) {
             (None, 0) => "not announced (no channel id and no webhook URL)".to_owned(),

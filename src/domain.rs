@@ -293,6 +293,10 @@ pub struct Event {
     pub occurred_at: DateTime<Utc>,
     /// A provider test (Payhip's test button, Xsolla dry-run, `simulate`): never counted.
     pub test: bool,
+    /// A test that carried a valid signature (`simulate`, `/test`): announced even when unsigned
+    /// tests are not, since only the seller can send one.
+    #[serde(default)]
+    pub test_signed: bool,
     pub customer: Customer,
     /// A link to the order or product, when known.
     pub url: Option<String>,

@@ -84,6 +84,15 @@ impl AppState {
         &self.inner.outbox_wakeup
     }
 
+    /// The name sellers know a provider by ("Payhip"), for embeds and templates.
+    pub fn provider_label(&self, name: &str) -> String {
+        self.inner
+            .providers
+            .iter()
+            .find(|p| p.name() == name)
+            .map_or_else(|| name.to_owned(), |p| p.display_name().to_owned())
+    }
+
     pub fn uptime(&self) -> std::time::Duration {
         self.inner.started.elapsed()
     }

@@ -384,11 +384,15 @@ macro_rules! backend {
                 Ok(())
             }
 
-            pub async fn retry_at(pool: &sqlx::Pool<Db>, id: i64, at: i64, error: &str) -> Result<(), DbError> {
-                sqlx::query("UPDATE outbox SET next_attempt_at = $2, lease_until = NULL, last_error = $3 WHERE id = $1")
+            pub async fn retry_at(pool: &sqlx::Pool<Db>, id: i64, at: i64, error: &str, uncount: i64) -> Result<(), DbError> {
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $2, lease_until = NULL, last_error = $3, \
+                     attempts = attempts - $4 WHERE id = $1",
+                )
                     .bind(id)
                     .bind(at)
                     .bind(error)
+                    .bind(uncount)
                     .execute(pool)
                     .await?;
                 Ok(())
@@ -456,6 +460,15 @@ macro_rules! backend {
                 })
             }
 
+            // Used for SQLite only: PostgreSQL instances never free each other's leases.
+            #[allow(dead_code)]
+            pub async fn release_leases(pool: &sqlx::Pool<Db>) -> Result<u64, DbError> {
+                Ok(sqlx::query("UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL")
+                    .execute(pool)
+                    .await?
+                    .rows_affected())
+            }
+
             pub async fn ping(pool: &sqlx::Pool<Db>) -> Result<(), DbError> {
                 sqlx::query("SELECT 1").execute(pool).await?;
                 Ok(())
@@ -499,8 +512,26 @@ impl Store {
         on_backend!(self, finish(id, "preview", None, now_millis()))
     }
 
-    pub async fn retry_at(&self, id: i64, at: i64, error: &str) -> Result<(), DbError> {
-        on_backend!(self, retry_at(id, at, error))
+    /// Schedules another try. `counted: false` gives back the attempt the claim took, for rows
+    /// that were not tried or only met a rate limit.
+    pub async fn retry_at(
+        &self,
+        id: i64,
+        at: i64,
+        error: &str,
+        counted: bool,
+    ) -> Result<(), DbError> {
+        let uncount = i64::from(!counted);
+        on_backend!(self, retry_at(id, at, error, uncount))
+    }
+
+    /// Frees rows claimed by a process that is gone. Only safe where one process owns the
+    /// database (SQLite); PostgreSQL instances wait for leases to expire instead.
+    pub async fn release_stale_leases(&self) -> Result<u64, DbError> {
+        match self {
+            Store::Sqlite(p) => sqlite_q::release_leases(p).await,
+            Store::Postgres(_) => Ok(0),
+        }
     }
 
     pub async fn dead_letter(&self, id: i64, error: &str) -> Result<(), DbError> {

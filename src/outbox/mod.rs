@@ -56,15 +56,14 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
     let Some(kind) = event.kind.notice_kind() else {
         return Vec::new();
     };
-    if !provider.event_types.enabled(kind) || (event.test && !provider.announce_tests) {
+    if !provider.event_types.enabled(kind)
+        || (event.test && !event.test_signed && !provider.announce_tests)
+    {
         return Vec::new();
     }
-    let channel = match kind {
-        crate::domain::NoticeKind::Sale => config.discord_config.sales_channel_id,
-        crate::domain::NoticeKind::Refund => config.discord_config.refunds_channel_id,
-        crate::domain::NoticeKind::Subscription => config.discord_config.subscriptions_channel_id,
-    };
-    channel
+    config
+        .discord_config
+        .channel_for(kind)
         .map(Destination::Channel)
         .into_iter()
         .chain(
@@ -78,4 +77,31 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
         )
         .map(|d| d.to_stored())
         .collect()
+}
+
+pub mod worker;
+
+/// Logs, once at start-up, every notice family that will not reach Discord, so a seller who
+/// forgot a channel id finds out before the first sale.
+pub fn log_routing(config: &Config, providers: &[std::sync::Arc<dyn crate::providers::Provider>]) {
+    for provider in providers {
+        for kind in crate::domain::NoticeKind::ALL {
+            let settings = provider.settings(config);
+            let channel = config.discord_config.channel_for(kind);
+            let hooks = config.notifications.for_kind(kind).webhook_urls.len();
+            if !settings.event_types.enabled(kind) {
+                tracing::info!(
+                    provider = provider.name(),
+                    "{} notices are switched off (stored and counted, not announced)",
+                    kind.config_key()
+                );
+            } else if channel.is_none() && hooks == 0 {
+                tracing::warn!(
+                    provider = provider.name(),
+                    "{} notices are not announced: no channel id and no webhook URL is configured",
+                    kind.config_key()
+                );
+            }
+        }
+    }
 }

@@ -184,12 +184,18 @@ impl Provider for Payhip {
         let signature = envelope
             .signature
             .ok_or(ProviderError::BadSignature("missing `signature`"))?;
-        let test = signature.starts_with("test");
-        if !test && !bool::from(signature.as_bytes().ct_eq(expected)) {
+        let unsigned_test = signature.starts_with("test");
+        if !unsigned_test && !bool::from(signature.as_bytes().ct_eq(expected)) {
             return Err(ProviderError::BadSignature(
                 "`signature` does not match this store's API key",
             ));
         }
+        let signed_test = !unsigned_test
+            && value
+                .get(SIMULATED_MARKER)
+                .and_then(serde_json::Value::as_bool)
+                == Some(true);
+        let test = unsigned_test || signed_test;
         let kind = required(envelope.kind, "type")?;
         let mut event = match translate(&kind, &value, body, received_at) {
             Ok(event) => event,
@@ -199,6 +205,7 @@ impl Provider for Payhip {
         };
         if test {
             event.test = true;
+            event.test_signed = signed_test;
             // Test payloads reuse ids; each press of the button is its own event.
             event.idempotency_key = format!(
                 "test:{}:{}",
@@ -209,6 +216,55 @@ impl Provider for Payhip {
         Ok(event)
     }
 }
+
+/// Set by `simulate` and `/test` on a properly signed payload: a test only the seller can send.
+pub const SIMULATED_MARKER: &str = "integrations_bot_test";
+
+/// A realistic payload of `kind` for `simulate` and `/test`, signed with the seller's key and
+/// marked as a test. Ids are unique per call so each simulation is its own event.
+pub fn sample(kind: &str, api_key: &Secret, now: DateTime<Utc>) -> Option<serde_json::Value> {
+    let ts = now.timestamp();
+    let id = format!("SIM-{}", now.timestamp_micros());
+    let mut v = match kind {
+        "paid" | "refunded" => serde_json::json!({
+            "id": id, "email": "test.buyer@example.com", "currency": "USD", "price": 2999,
+            "vat_applied": false, "payment_type": "card", "stripe_fee": 117, "payhip_fee": 150,
+            "date": ts, "stripe_charge_id": "ch_simulated",
+            "items": [{"product_id": "1", "product_name": "Sample Product", "quantity": "1",
+                       "on_sale": true, "used_coupon": true, "coupon_code": "TEST10",
+                       "coupon_percentage": "10", "coupon_amount": 333, "variant_name": "Standard"}],
+            "coupons": [{"code": "TEST10", "percentage": 10, "amount": 333}]
+        }),
+        "subscription.created" | "subscription.deleted" => serde_json::json!({
+            "subscription_id": id, "customer_id": "CUS-SIM", "status": "active",
+            "customer_email": "test.member@example.com", "customer_first_name": "Test",
+            "customer_last_name": "Member", "plan_name": "Monthly", "product_name": "Sample Membership",
+            "date_subscription_started": ts - 86_400 * 30
+        }),
+        _ => return None,
+    };
+    if kind == "refunded" {
+        v["amount_refunded"] = serde_json::json!(2999);
+        v["date_created"] = serde_json::json!(ts - 3600);
+        v["date_refunded"] = serde_json::json!(ts);
+    }
+    if kind == "subscription.deleted" {
+        v["status"] = serde_json::json!("canceled");
+        v["date_subscription_deleted"] = serde_json::json!(ts);
+    }
+    v["type"] = serde_json::json!(kind);
+    v["signature"] = serde_json::json!(sha256_hex(api_key.expose().as_bytes()));
+    v[SIMULATED_MARKER] = serde_json::json!(true);
+    Some(v)
+}
+
+/// The event types `sample` can produce.
+pub const SAMPLE_KINDS: [&str; 4] = [
+    "paid",
+    "refunded",
+    "subscription.created",
+    "subscription.deleted",
+];
 
 const NOT_CONFIGURED: &str = "Payhip webhooks are not enabled: set PAYHIP_API_KEY to the API key shown in Payhip under Settings > Developer, then restart the bot";
 
@@ -230,6 +286,7 @@ pub fn translate(
         external_id,
         occurred_at: at.unwrap_or(received_at),
         test: false,
+        test_signed: false,
         customer: Customer::default(),
         url: None,
         comment: None,
@@ -352,6 +409,7 @@ fn other_event(
         external_id: id,
         occurred_at: received_at,
         test: false,
+        test_signed: false,
         customer: Customer::default(),
         url: None,
         comment: None,
@@ -538,6 +596,16 @@ mod tests {
             panic!()
         };
         assert!(m.contains("items[0].quantity"), "{m}");
+    }
+
+    #[test]
+    fn samples_are_signed_tests_that_translate() {
+        for kind in SAMPLE_KINDS {
+            let v = sample(kind, &Secret::new(KEY), Utc::now()).unwrap();
+            let e = parse(&serde_json::to_vec(&v).unwrap()).unwrap();
+            assert!(e.test && e.test_signed, "{kind}");
+            assert_ne!(e.kind, EventKind::Other, "{kind}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod delivery;
 mod intake;
 mod process;
 mod storage;

@@ -6,6 +6,7 @@ use std::process::{Child, Command, Stdio};
 
 use integrations_bot::db::Store;
 
+use crate::support::discord::{FakeDiscord, Scripted};
 use crate::support::*;
 
 struct Bot {
@@ -15,15 +16,22 @@ struct Bot {
 
 /// Starts the binary and waits for its "listening on" log line (no sleeping).
 fn spawn_bot(dir: &Path) -> Bot {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
+    spawn_bot_with(dir, &[])
+}
+
+fn spawn_bot_with(dir: &Path, env: &[(&str, &str)]) -> Bot {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_integrations-bot"));
+    if !env.iter().any(|(k, _)| *k == "DISCORD_TOKEN") {
+        command.env_remove("DISCORD_TOKEN").env_remove("BOT_TOKEN");
+    }
+    let mut child = command
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(dir.join("config.json"))
         .arg("run")
         .env("PAYHIP_API_KEY", PAYHIP_KEY)
         .env("DATABASE_URL", sqlite_url(dir))
         .env("RUST_LOG", "info")
-        .env_remove("DISCORD_TOKEN")
-        .env_remove("BOT_TOKEN")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -154,4 +162,91 @@ fn check_config_names_the_bad_path_and_fails() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+async fn post_all(bot: &Bot, names: &[&str]) {
+    let client = reqwest::Client::new();
+    for name in names {
+        let res = client
+            .post(format!("{}/webhook/payhip", bot.base))
+            .body(payhip_signed(name))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{name}");
+    }
+}
+
+fn kill(mut bot: Bot) {
+    bot.child.kill().unwrap();
+    bot.child.wait().unwrap();
+}
+
+#[tokio::test]
+async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart() {
+    let discord = FakeDiscord::start().await;
+    let base = discord.base();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("DISCORD_API_BASE", base.as_str()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path());
+
+    discord.set_down(true);
+    let bot = spawn_bot_with(dir.path(), &env);
+    post_all(&bot, &["paid"]).await;
+    discord
+        .wait_for_requests(1, std::time::Duration::from_secs(20))
+        .await;
+    kill(bot);
+
+    discord.set_down(false);
+    let bot = spawn_bot_with(dir.path(), &env);
+    let posted = discord
+        .wait_for_messages(1, std::time::Duration::from_secs(20))
+        .await;
+    assert_eq!(posted[0].body["embeds"][0]["title"], "New Sale Completed");
+    kill(bot);
+    assert_eq!(discord.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_post_whose_answer_was_lost_is_not_posted_twice_after_restart() {
+    let discord = FakeDiscord::start().await;
+    let base = discord.base();
+    let env = [
+        ("DISCORD_TOKEN", "fake-token"),
+        ("DISCORD_API_BASE", base.as_str()),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    write_config(dir.path());
+
+    // Discord takes the message but the bot dies before the answer arrives.
+    discord.script([Scripted::Delay(std::time::Duration::from_secs(5))]);
+    let bot = spawn_bot_with(dir.path(), &env);
+    post_all(&bot, &["paid"]).await;
+    discord
+        .wait_for_messages(1, std::time::Duration::from_secs(20))
+        .await;
+    kill(bot);
+
+    let bot = spawn_bot_with(dir.path(), &env);
+    // The restarted bot posts the row again with the same nonce; Discord answers with the
+    // existing message instead of creating a second one.
+    discord
+        .wait_for_requests(2, std::time::Duration::from_secs(20))
+        .await;
+    let store = Store::connect(&sqlite_url(dir.path())).await.unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while store.outbox_counts().await.unwrap().delivered != 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the row was never marked delivered"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    store.close().await;
+    kill(bot);
+    assert_eq!(discord.messages().len(), 1);
 }

@@ -12,6 +12,7 @@ fn sale(id: &str, minor: i64) -> Event {
         external_id: id.into(),
         occurred_at: chrono::Utc::now(),
         test: false,
+        test_signed: false,
         customer: Customer::default(),
         url: None,
         comment: None,

@@ -1,6 +1,8 @@
 //! Shared test support: fixtures, a started app on a temporary database, and HTTP helpers.
 #![allow(dead_code)]
 
+pub mod discord;
+
 use std::path::{Path, PathBuf};
 
 use axum::body::Body;

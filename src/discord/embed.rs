@@ -1,0 +1,403 @@
+//! The notice for one event: a pure function of the event and the seller's display settings.
+
+use chrono::{DateTime, Utc};
+
+use super::message::{AllowedMentions, Embed, Field, Footer, Message};
+use super::template;
+use crate::domain::{Coupon, Detail, Event, EventKind, Item, Money};
+
+/// The seller's choices that shape a notice, resolved from the config by the caller.
+pub struct Style<'a> {
+    pub color: u32,
+    pub provider_label: &'a str,
+    pub show_customer: bool,
+    pub template: Option<&'a str>,
+}
+
+/// Builds the message for an event, within Discord's limits. `None` for kinds never announced.
+pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
+    let title = match event.kind {
+        EventKind::Sale => "New Sale Completed",
+        EventKind::Refund => "Refund Issued",
+        EventKind::SubscriptionStarted => "New Subscription Created",
+        EventKind::SubscriptionUpdated => "Subscription Updated",
+        EventKind::SubscriptionCancelled => "Subscription Canceled",
+        EventKind::Other => return None,
+    };
+    let mut fields = Vec::new();
+    let mut add = |name: &str, value: String, inline: bool| {
+        fields.push(Field {
+            name: name.to_owned(),
+            value,
+            inline,
+        })
+    };
+    match &event.detail {
+        Detail::Sale(s) => {
+            if !s.items.is_empty() {
+                add("Products", products(&s.items), false);
+            }
+            add("Total", s.total.to_string(), true);
+            if let (Some(net), Some(fees)) = (s.net(), s.fees_minor) {
+                let fees = Money::new(fees, s.total.currency.clone());
+                add("You keep", format!("{net} (fees {fees})"), true);
+            }
+            if let Some(method) = &s.payment_method {
+                add("Payment", method.clone(), true);
+            }
+            if let Some(vat) = s.vat_applied {
+                add("VAT applied", yes_no(vat), true);
+            }
+            if !s.coupons.is_empty() {
+                add("Coupon", coupons(&s.coupons, &s.total.currency), true);
+            }
+            add(
+                "Transaction ID",
+                transaction(&event.external_id, s.transaction_id.as_deref()),
+                false,
+            );
+        }
+        Detail::Refund(r) => {
+            if !r.items.is_empty() {
+                add("Products", products(&r.items), false);
+            }
+            add("Refunded", r.amount.to_string(), true);
+            if let Some(total) = &r.original_total {
+                add("Original total", total.to_string(), true);
+            }
+            if let Some(method) = &r.payment_method {
+                add("Payment", method.clone(), true);
+            }
+            if let Some(vat) = r.vat_applied {
+                add("VAT applied", yes_no(vat), true);
+            }
+            if let Some(at) = r.purchased_at {
+                add("Purchased", discord_time(at), true);
+            }
+            add("Refund date", discord_time(event.occurred_at), true);
+            if let Some(reason) = &r.reason {
+                add("Reason", reason.clone(), false);
+            }
+            add("Transaction ID", format!("`{}`", r.sale_external_id), false);
+        }
+        Detail::Subscription(s) => {
+            if let Some(product) = &s.product {
+                add("Product", product.clone(), true);
+            }
+            if let Some(plan) = &s.plan {
+                add("Plan", plan.clone(), true);
+            }
+            if let Some(amount) = &s.amount {
+                add("Price", amount.to_string(), true);
+            }
+            let status = match event.kind {
+                EventKind::SubscriptionCancelled => "Canceled".to_owned(),
+                _ => s
+                    .status
+                    .clone()
+                    .map(capitalize)
+                    .unwrap_or_else(|| "Active".to_owned()),
+            };
+            add("Status", status, true);
+            if let Some(at) = s.started_at {
+                add("Started", discord_time(at), true);
+            }
+            if event.kind == EventKind::SubscriptionCancelled {
+                add(
+                    "Canceled",
+                    discord_time(s.cancelled_at.unwrap_or(event.occurred_at)),
+                    true,
+                );
+            }
+            add("Subscription ID", format!("`{}`", s.subscription_id), false);
+        }
+        Detail::Other => {}
+    }
+    add("Customer", customer(event, style.show_customer), false);
+
+    let title = if event.test {
+        format!("[TEST] {title}")
+    } else {
+        title.to_owned()
+    };
+    let footer = if event.test {
+        format!(
+            "{} · test event, not counted in stats",
+            style.provider_label
+        )
+    } else {
+        style.provider_label.to_owned()
+    };
+    let content = style.template.map(|t| {
+        template::render(
+            t,
+            &template::Context {
+                event,
+                provider_label: style.provider_label,
+                show_customer: style.show_customer,
+            },
+        )
+    });
+    let content = match (content, event.test) {
+        (Some(c), true) => Some(format!("[TEST] {c}")),
+        (c, _) => c.filter(|c| !c.trim().is_empty()),
+    };
+    let mut message = Message {
+        content,
+        embeds: vec![Embed {
+            title,
+            description: None,
+            url: event.url.clone().filter(|u| u.starts_with("https://")),
+            color: style.color,
+            fields,
+            footer: Some(Footer { text: footer }),
+            timestamp: Some(
+                event
+                    .occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ),
+        }],
+        allowed_mentions: AllowedMentions::default(),
+        nonce: None,
+        enforce_nonce: None,
+    };
+    message.fit();
+    Some(message)
+}
+
+/// `<t:…:f>` renders in each reader's own time zone and language.
+fn discord_time(at: DateTime<Utc>) -> String {
+    format!("<t:{}:f>", at.timestamp())
+}
+
+fn yes_no(b: bool) -> String {
+    if b { "Yes" } else { "No" }.to_owned()
+}
+
+fn capitalize(s: String) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => s,
+    }
+}
+
+fn products(items: &[Item]) -> String {
+    items
+        .iter()
+        .map(|i| {
+            let mut line = format!("• {}", i.name);
+            if let Some(v) = i.variant.as_deref().filter(|v| !v.is_empty()) {
+                line.push_str(&format!(" ({v})"));
+            }
+            line.push_str(&format!(" ×{}", i.quantity));
+            if i.on_sale {
+                line.push_str(" (SALE)");
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn coupons(coupons: &[Coupon], currency: &str) -> String {
+    coupons
+        .iter()
+        .map(|c| {
+            let mut parts = Vec::new();
+            if let Some(p) = c.percentage.as_deref().filter(|p| !p.is_empty()) {
+                parts.push(format!("{}%", p.trim_end_matches('%')));
+            }
+            if let Some(a) = c.amount_minor {
+                parts.push(format!("saved {}", Money::new(a, currency)));
+            }
+            if parts.is_empty() {
+                format!("`{}`", c.code)
+            } else {
+                format!("`{}` ({})", c.code, parts.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn transaction(id: &str, processor: Option<&str>) -> String {
+    match processor {
+        Some(p) if p != id => format!("`{id}`\n`{p}`"),
+        _ => format!("`{id}`"),
+    }
+}
+
+/// Hidden unless the seller opted in; the email is masked even then.
+fn customer(event: &Event, show: bool) -> String {
+    if !show {
+        return "Hidden for privacy".to_owned();
+    }
+    let c = &event.customer;
+    match (
+        c.name.as_deref().filter(|n| !n.trim().is_empty()),
+        c.masked_email(),
+    ) {
+        (Some(n), Some(e)) => format!("{n} ({e})"),
+        (Some(n), None) => n.to_owned(),
+        (None, Some(e)) => e,
+        (None, None) => "Unknown".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Customer, Refund, Sale, Subscription};
+
+    fn style() -> Style<'static> {
+        Style {
+            color: 0x00FF00,
+            provider_label: "Payhip",
+            show_customer: false,
+            template: None,
+        }
+    }
+
+    fn base(kind: EventKind, detail: Detail) -> Event {
+        Event {
+            provider: "payhip".into(),
+            event_type: "paid".into(),
+            kind,
+            idempotency_key: "k".into(),
+            external_id: "TX1".into(),
+            occurred_at: DateTime::from_timestamp(1_700_000_000, 0).unwrap(),
+            test: false,
+            test_signed: false,
+            customer: Customer {
+                name: Some("Ada Lovelace".into()),
+                email: Some("ada@example.com".into()),
+            },
+            url: None,
+            comment: None,
+            detail,
+        }
+    }
+
+    fn sale() -> Event {
+        base(
+            EventKind::Sale,
+            Detail::Sale(Sale {
+                total: Money::new(2999, "EUR"),
+                fees_minor: Some(267),
+                items: vec![Item {
+                    product_id: None,
+                    name: "Course".into(),
+                    quantity: 2,
+                    variant: Some("Pro".into()),
+                    on_sale: true,
+                    amount_minor: None,
+                }],
+                coupons: vec![Coupon {
+                    code: "SPRING".into(),
+                    percentage: Some("20".into()),
+                    amount_minor: Some(750),
+                }],
+                payment_method: Some("PayPal".into()),
+                vat_applied: Some(true),
+                transaction_id: None,
+            }),
+        )
+    }
+
+    fn field<'m>(m: &'m Message, name: &str) -> &'m str {
+        &m.embeds[0]
+            .fields
+            .iter()
+            .find(|f| f.name == name)
+            .unwrap_or_else(|| panic!("no field {name}: {m:?}"))
+            .value
+    }
+
+    #[test]
+    fn a_sale_shows_money_in_its_currency_and_what_the_seller_keeps() {
+        let m = notice(&sale(), &style()).unwrap();
+        let e = &m.embeds[0];
+        assert_eq!(e.title, "New Sale Completed");
+        assert_eq!(e.color, 0x00FF00);
+        assert_eq!(field(&m, "Total"), "€29.99");
+        assert_eq!(field(&m, "You keep"), "€27.32 (fees €2.67)");
+        assert_eq!(field(&m, "Products"), "• Course (Pro) ×2 (SALE)");
+        assert_eq!(field(&m, "Coupon"), "`SPRING` (20%, saved €7.50)");
+        assert_eq!(field(&m, "VAT applied"), "Yes");
+        assert_eq!(field(&m, "Customer"), "Hidden for privacy");
+        assert_eq!(e.footer.as_ref().unwrap().text, "Payhip");
+        assert_eq!(e.timestamp.as_deref(), Some("2023-11-14T22:13:20Z"));
+        assert!(m.content.is_none());
+    }
+
+    #[test]
+    fn customers_show_only_when_allowed_and_masked() {
+        let mut s = style();
+        s.show_customer = true;
+        let m = notice(&sale(), &s).unwrap();
+        assert_eq!(field(&m, "Customer"), "Ada Lovelace (ad***@example.com)");
+        assert!(!serde_json::to_string(&m)
+            .unwrap()
+            .contains("ada@example.com"));
+    }
+
+    #[test]
+    fn refunds_and_subscriptions_have_their_own_titles_and_dates() {
+        let refund = base(
+            EventKind::Refund,
+            Detail::Refund(Refund {
+                amount: Money::new(1000, "JPY"),
+                sale_external_id: "TX1".into(),
+                original_total: None,
+                purchased_at: DateTime::from_timestamp(1_600_000_000, 0),
+                items: vec![],
+                payment_method: None,
+                vat_applied: None,
+                reason: None,
+            }),
+        );
+        let m = notice(&refund, &style()).unwrap();
+        assert_eq!(m.embeds[0].title, "Refund Issued");
+        assert_eq!(field(&m, "Refunded"), "¥1000");
+        assert_eq!(field(&m, "Purchased"), "<t:1600000000:f>");
+
+        let cancelled = base(
+            EventKind::SubscriptionCancelled,
+            Detail::Subscription(Subscription {
+                subscription_id: "S1".into(),
+                status: Some("canceled".into()),
+                plan: Some("Monthly".into()),
+                product: None,
+                started_at: None,
+                cancelled_at: None,
+                amount: None,
+            }),
+        );
+        let m = notice(&cancelled, &style()).unwrap();
+        assert_eq!(m.embeds[0].title, "Subscription Canceled");
+        assert_eq!(field(&m, "Canceled"), "<t:1700000000:f>");
+    }
+
+    #[test]
+    fn tests_are_marked_and_templates_render_above_the_embed() {
+        let mut e = sale();
+        e.test = true;
+        let mut s = style();
+        s.template = Some("New order %id%: %price%");
+        let m = notice(&e, &s).unwrap();
+        assert_eq!(m.embeds[0].title, "[TEST] New Sale Completed");
+        assert_eq!(m.content.as_deref(), Some("[TEST] New order TX1: €29.99"));
+        assert!(m.embeds[0]
+            .footer
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("not counted"));
+    }
+
+    #[test]
+    fn other_events_have_no_notice() {
+        assert!(notice(&base(EventKind::Other, Detail::Other), &style()).is_none());
+    }
+}

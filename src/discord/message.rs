@@ -1,0 +1,209 @@
+//! Discord's message JSON, as the bot sends it, with the platform's size limits applied.
+
+use serde::{Deserialize, Serialize};
+
+pub const CONTENT_MAX: usize = 2000;
+pub const TITLE_MAX: usize = 256;
+pub const DESCRIPTION_MAX: usize = 4096;
+pub const FIELDS_MAX: usize = 25;
+pub const FIELD_NAME_MAX: usize = 256;
+pub const FIELD_VALUE_MAX: usize = 1024;
+pub const FOOTER_MAX: usize = 2048;
+pub const EMBED_TOTAL_MAX: usize = 6000;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+    pub embeds: Vec<Embed>,
+    /// Never ping anyone: template text can contain buyer-supplied names like "@everyone".
+    pub allowed_mentions: AllowedMentions,
+    /// Discord drops a second message with the same nonce (within minutes) when enforced, so a
+    /// retry after a lost response does not post twice. Not supported by webhook URLs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub enforce_nonce: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AllowedMentions {
+    pub parse: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Embed {
+    pub title: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub color: u32,
+    pub fields: Vec<Field>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub footer: Option<Footer>,
+    /// RFC 3339; Discord shows it in each reader's time zone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub inline: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Footer {
+    pub text: String,
+}
+
+/// Cuts `text` to at most `max` characters, ending with an ellipsis when cut.
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_owned();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+impl Embed {
+    fn total_chars(&self) -> usize {
+        let n = |s: &str| s.chars().count();
+        n(&self.title)
+            + self.description.as_deref().map_or(0, n)
+            + self.footer.as_ref().map_or(0, |f| n(&f.text))
+            + self
+                .fields
+                .iter()
+                .map(|f| n(&f.name) + n(&f.value))
+                .sum::<usize>()
+    }
+
+    /// Truncates every part to Discord's limits, so a long product list shortens a notice instead
+    /// of making Discord refuse it.
+    pub fn fit(&mut self) {
+        self.title = truncate(&self.title, TITLE_MAX);
+        self.description = self
+            .description
+            .as_deref()
+            .map(|d| truncate(d, DESCRIPTION_MAX));
+        self.fields.truncate(FIELDS_MAX);
+        for f in &mut self.fields {
+            f.name = truncate(&f.name, FIELD_NAME_MAX);
+            // Discord refuses empty values.
+            f.value = if f.value.trim().is_empty() {
+                "—".to_owned()
+            } else {
+                truncate(&f.value, FIELD_VALUE_MAX)
+            };
+        }
+        if let Some(footer) = &mut self.footer {
+            footer.text = truncate(&footer.text, FOOTER_MAX);
+        }
+        while self.total_chars() > EMBED_TOTAL_MAX {
+            let excess = self.total_chars() - EMBED_TOTAL_MAX;
+            let Some(longest) = self
+                .fields
+                .iter_mut()
+                .max_by_key(|f| f.value.chars().count())
+            else {
+                break;
+            };
+            let len = longest.value.chars().count();
+            if len <= 16 {
+                self.fields.pop();
+                continue;
+            }
+            longest.value = truncate(&longest.value, len.saturating_sub(excess).max(16));
+        }
+    }
+}
+
+impl Message {
+    pub fn fit(&mut self) {
+        self.content = self.content.as_deref().map(|c| truncate(c, CONTENT_MAX));
+        for e in &mut self.embeds {
+            e.fit();
+        }
+    }
+
+    /// A readable plain-text rendering, for preview mode and logs.
+    pub fn to_text(&self) -> String {
+        let mut out = String::new();
+        if let Some(content) = &self.content {
+            out.push_str(content);
+            out.push('\n');
+        }
+        for e in &self.embeds {
+            out.push_str(&format!("┃ {}\n", e.title));
+            if let Some(d) = &e.description {
+                out.push_str(&format!("┃ {d}\n"));
+            }
+            for f in &e.fields {
+                let value = f.value.replace('\n', "\n┃     ");
+                out.push_str(&format!("┃   {}: {}\n", f.name, value));
+            }
+            if let Some(footer) = &e.footer {
+                out.push_str(&format!("┃ {}\n", footer.text));
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(value: String) -> Field {
+        Field {
+            name: "n".into(),
+            value,
+            inline: false,
+        }
+    }
+
+    #[test]
+    fn long_parts_are_cut_with_an_ellipsis() {
+        let mut e = Embed {
+            title: "t".repeat(300),
+            fields: (0..30).map(|_| field("v".repeat(2000))).collect(),
+            ..Embed::default()
+        };
+        e.fit();
+        assert_eq!(e.title.chars().count(), TITLE_MAX);
+        assert!(e.title.ends_with('…'));
+        assert!(e.fields.len() <= FIELDS_MAX);
+        assert!(e
+            .fields
+            .iter()
+            .all(|f| f.value.chars().count() <= FIELD_VALUE_MAX));
+        assert!(e.total_chars() <= EMBED_TOTAL_MAX, "{}", e.total_chars());
+    }
+
+    #[test]
+    fn empty_field_values_are_replaced() {
+        let mut e = Embed {
+            fields: vec![field(" ".into())],
+            ..Embed::default()
+        };
+        e.fit();
+        assert_eq!(e.fields[0].value, "—");
+    }
+
+    #[test]
+    fn content_is_cut_to_2000_characters() {
+        let mut m = Message {
+            content: Some("é".repeat(2500)),
+            embeds: vec![],
+            allowed_mentions: AllowedMentions::default(),
+            nonce: None,
+            enforce_nonce: None,
+        };
+        m.fit();
+        assert_eq!(m.content.unwrap().chars().count(), CONTENT_MAX);
+    }
+}

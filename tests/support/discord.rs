@@ -1,0 +1,366 @@
+//! A fake Discord REST API on loopback. The bot is pointed at it through its Discord base URL
+//! setting, exactly as a seller would point it at a proxy; tests script failures and read back
+//! what "Discord" received.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    Channel(u64),
+    Webhook { id: u64, token: String },
+}
+
+/// A message Discord accepted.
+#[derive(Clone, Debug)]
+pub struct Posted {
+    pub target: Target,
+    pub body: Value,
+    pub message_id: String,
+    pub at: Instant,
+}
+
+/// Any request, with the status it was answered.
+#[derive(Clone, Debug)]
+pub struct Recorded {
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub body: Value,
+    pub authorization: Option<String>,
+    pub at: Instant,
+}
+
+#[derive(Clone, Debug)]
+pub enum Scripted {
+    /// 429 with Discord's body and headers.
+    RateLimited { retry_after: f64 },
+    /// Any status with a Discord error body.
+    Status(u16),
+    /// Create the message, then hold the answer this long: a response that may be lost.
+    Delay(Duration),
+}
+
+#[derive(Default)]
+struct Inner {
+    script: VecDeque<Scripted>,
+    down: bool,
+    messages: Vec<Posted>,
+    requests: Vec<Recorded>,
+    /// (target, nonce) -> message JSON, for enforce_nonce.
+    nonces: HashMap<(String, String), Value>,
+    next_id: u64,
+    gateway_url: String,
+}
+
+#[derive(Clone)]
+pub struct FakeDiscord {
+    inner: Arc<Mutex<Inner>>,
+    messages_seen: watch::Sender<usize>,
+    requests_seen: watch::Sender<usize>,
+    base: String,
+}
+
+impl FakeDiscord {
+    pub async fn start() -> FakeDiscord {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind fake discord");
+        let addr = listener.local_addr().expect("local addr");
+        let fake = FakeDiscord {
+            inner: Arc::new(Mutex::new(Inner {
+                next_id: 1_100_000_000_000_000_000,
+                gateway_url: "ws://127.0.0.1:1".into(),
+                ..Inner::default()
+            })),
+            messages_seen: watch::channel(0).0,
+            requests_seen: watch::channel(0).0,
+            base: format!("http://{addr}"),
+        };
+        let app = Router::new()
+            .route(
+                "/api/v10/channels/{channel}/messages",
+                post(channel_message),
+            )
+            .route("/api/v10/webhooks/{id}/{token}", post(webhook_message))
+            .route("/api/v10/gateway/bot", get(gateway))
+            .fallback(unknown)
+            .with_state(fake.clone());
+        tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        fake
+    }
+
+    pub fn base(&self) -> String {
+        self.base.clone()
+    }
+
+    pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
+        self.lock().script.extend(answers);
+    }
+
+    pub fn set_down(&self, down: bool) {
+        self.lock().down = down;
+    }
+
+    pub fn set_gateway_url(&self, url: String) {
+        self.lock().gateway_url = url;
+    }
+
+    pub fn messages(&self) -> Vec<Posted> {
+        self.lock().messages.clone()
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.lock().requests.clone()
+    }
+
+    pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Posted> {
+        let mut rx = self.messages_seen.subscribe();
+        if tokio::time::timeout(timeout, rx.wait_for(|seen| *seen >= n))
+            .await
+            .is_err()
+        {
+            panic!(
+                "expected {n} message(s) within {timeout:?}, got {:#?}",
+                self.messages()
+            );
+        }
+        self.messages()
+    }
+
+    pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
+        let mut rx = self.requests_seen.subscribe();
+        if tokio::time::timeout(timeout, rx.wait_for(|seen| *seen >= n))
+            .await
+            .is_err()
+        {
+            panic!(
+                "expected {n} request(s) within {timeout:?}, got {:#?}",
+                self.requests()
+            );
+        }
+        self.requests()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn record(&self, method: &str, path: &str, status: u16, body: Value, headers: &HeaderMap) {
+        let n = {
+            let mut inner = self.lock();
+            inner.requests.push(Recorded {
+                method: method.to_owned(),
+                path: path.to_owned(),
+                status,
+                body,
+                authorization: headers
+                    .get("authorization")
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned),
+                at: Instant::now(),
+            });
+            inner.requests.len()
+        };
+        self.requests_seen.send_replace(n);
+    }
+
+    /// The shared path of both message-creating routes.
+    async fn create(
+        &self,
+        target: Target,
+        path: String,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let Ok(json) = serde_json::from_slice::<Value>(&body) else {
+            self.record("POST", &path, 400, Value::Null, &headers);
+            return error(400, 50109, "The request body contains invalid JSON.");
+        };
+        let (down, scripted) = {
+            let mut inner = self.lock();
+            if inner.down {
+                (true, None)
+            } else {
+                (false, inner.script.pop_front())
+            }
+        };
+        if down {
+            self.record("POST", &path, 503, json, &headers);
+            return error(503, 0, "upstream connect error");
+        }
+        let delay = match scripted {
+            Some(Scripted::RateLimited { retry_after }) => {
+                self.record("POST", &path, 429, json, &headers);
+                let mut r = Json(json!({
+                    "message": "You are being rate limited.",
+                    "retry_after": retry_after,
+                    "global": false
+                }))
+                .into_response();
+                *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                let h = r.headers_mut();
+                let secs = retry_after.ceil().to_string();
+                h.insert("retry-after", secs.parse().expect("header"));
+                h.insert("x-ratelimit-limit", "5".parse().expect("header"));
+                h.insert("x-ratelimit-remaining", "0".parse().expect("header"));
+                h.insert(
+                    "x-ratelimit-reset-after",
+                    retry_after.to_string().parse().expect("header"),
+                );
+                h.insert("x-ratelimit-bucket", "fake".parse().expect("header"));
+                h.insert("x-ratelimit-scope", "user".parse().expect("header"));
+                return r;
+            }
+            Some(Scripted::Status(status)) => {
+                self.record("POST", &path, status, json, &headers);
+                let (code, message) = match status {
+                    403 => (50013, "Missing Permissions"),
+                    404 => (10003, "Unknown Channel"),
+                    _ => (0, "Internal Server Error"),
+                };
+                return error(status, code, message);
+            }
+            Some(Scripted::Delay(d)) => Some(d),
+            None => None,
+        };
+        let message = self.store_message(target, json.clone());
+        self.record("POST", &path, 200, json, &headers);
+        if let Some(d) = delay {
+            tokio::time::sleep(d).await;
+        }
+        Json(message).into_response()
+    }
+
+    /// Creates the message, or returns the earlier one for a repeated enforced nonce.
+    fn store_message(&self, target: Target, body: Value) -> Value {
+        let key = format!("{target:?}");
+        let nonce = body.get("nonce").and_then(|n| match n {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        });
+        let enforced = body.get("enforce_nonce").and_then(Value::as_bool) == Some(true);
+        let (count, message) = {
+            let mut inner = self.lock();
+            if let (true, Some(nonce)) = (enforced, &nonce) {
+                if let Some(existing) = inner.nonces.get(&(key.clone(), nonce.clone())) {
+                    return existing.clone();
+                }
+            }
+            inner.next_id += 1;
+            let id = inner.next_id.to_string();
+            let message = message_json(&id, &target, &body);
+            if let (true, Some(nonce)) = (enforced, nonce) {
+                inner.nonces.insert((key, nonce), message.clone());
+            }
+            inner.messages.push(Posted {
+                target,
+                body,
+                message_id: id,
+                at: Instant::now(),
+            });
+            (inner.messages.len(), message)
+        };
+        self.messages_seen.send_replace(count);
+        message
+    }
+}
+
+async fn channel_message(
+    State(fake): State<FakeDiscord>,
+    Path(channel): Path<u64>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    fake.create(
+        Target::Channel(channel),
+        uri.path().to_owned(),
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn webhook_message(
+    State(fake): State<FakeDiscord>,
+    Path((id, token)): Path<(u64, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    fake.create(
+        Target::Webhook { id, token },
+        uri.path().to_owned(),
+        headers,
+        body,
+    )
+    .await
+}
+
+async fn gateway(State(fake): State<FakeDiscord>, uri: Uri, headers: HeaderMap) -> Response {
+    fake.record("GET", uri.path(), 200, Value::Null, &headers);
+    let url = fake.lock().gateway_url.clone();
+    Json(json!({
+        "url": url,
+        "shards": 1,
+        "session_start_limit": { "total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1 }
+    }))
+    .into_response()
+}
+
+async fn unknown(
+    State(fake): State<FakeDiscord>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    fake.record(method.as_str(), uri.path(), 404, Value::Null, &headers);
+    error(404, 0, "Unknown route")
+}
+
+fn error(status: u16, code: i64, message: &str) -> Response {
+    let mut r = Json(json!({ "message": message, "code": code })).into_response();
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    r
+}
+
+/// A message object with every field serenity requires to deserialize one.
+fn message_json(id: &str, target: &Target, body: &Value) -> Value {
+    let channel_id = match target {
+        Target::Channel(c) => c.to_string(),
+        Target::Webhook { id, .. } => id.to_string(),
+    };
+    json!({
+        "id": id,
+        "channel_id": channel_id,
+        "author": { "id": "900000000000000001", "username": "fake-bot", "discriminator": "0000",
+                    "avatar": null, "bot": true, "global_name": null },
+        "content": body.get("content").cloned().unwrap_or(Value::String(String::new())),
+        "timestamp": chrono::Utc::now().to_rfc3339(),
+        "edited_timestamp": null,
+        "tts": false,
+        "mention_everyone": false,
+        "mentions": [],
+        "mention_roles": [],
+        "attachments": [],
+        "embeds": body.get("embeds").cloned().unwrap_or(Value::Array(vec![])),
+        "pinned": false,
+        "type": 0,
+        "nonce": body.get("nonce").cloned().unwrap_or(Value::Null),
+        "webhook_id": match target { Target::Webhook { id, .. } => Value::String(id.to_string()), _ => Value::Null },
+    })
+}
