@@ -93,6 +93,9 @@ pub struct ProviderConfig {
     /// Whether unsigned test webhooks (Payhip's "send test webhook" button) post a notice marked
     /// TEST. Off by default: anyone who knows the URL can send one. Never counted in stats.
     pub announce_tests: bool,
+    /// Whether subscription changes other than start and cancel (Xsolla's `update_subscription`)
+    /// are announced. They are always recorded.
+    pub announce_subscription_updates: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +156,9 @@ pub struct DatabaseConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_sales: Option<Value>,
 }
+
+/// Where Xsolla notifications are received unless `xsollaConfig.webhookPath` says otherwise.
+pub const XSOLLA_DEFAULT_PATH: &str = "/webhook/xsolla";
 
 /// Paths the bot serves itself, which a webhook path cannot take.
 const RESERVED_PATHS: [&str; 2] = ["/healthz", "/metrics"];
@@ -385,6 +391,7 @@ impl Config {
                 message,
             })
         };
+        let default_xsolla_path = XSOLLA_DEFAULT_PATH.to_owned();
         let mut seen: Vec<&str> = Vec::new();
         for (path, route) in [
             (
@@ -393,7 +400,12 @@ impl Config {
             ),
             (
                 "xsollaConfig.webhookPath",
-                self.xsolla_config.webhook_path.as_ref(),
+                Some(
+                    self.xsolla_config
+                        .webhook_path
+                        .as_ref()
+                        .unwrap_or(&default_xsolla_path),
+                ),
             ),
         ] {
             let Some(route) = route else { continue };

@@ -56,9 +56,10 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
     let Some(kind) = event.kind.notice_kind() else {
         return Vec::new();
     };
-    if !provider.event_types.enabled(kind)
-        || (event.test && !event.test_signed && !provider.announce_tests)
-    {
+    let unsigned_test = event.test && !event.test_signed && !provider.announce_tests;
+    let quiet_update = event.kind == crate::domain::EventKind::SubscriptionUpdated
+        && !provider.announce_subscription_updates;
+    if !provider.event_types.enabled(kind) || unsigned_test || quiet_update {
         return Vec::new();
     }
     config

@@ -11,6 +11,7 @@ use crate::domain::Event;
 
 pub mod lenient;
 pub mod payhip;
+pub mod xsolla;
 
 /// Why a provider refused a request. The text is safe to show the sender: it names fields, never
 /// secrets or internals.
@@ -85,9 +86,10 @@ pub trait Provider: Send + Sync + 'static {
 
 /// Every provider this build knows, configured from the secrets at hand.
 pub fn registry(secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
-    vec![std::sync::Arc::new(payhip::Payhip::new(
-        secrets.payhip_api_key.as_ref(),
-    ))]
+    vec![
+        std::sync::Arc::new(payhip::Payhip::new(secrets.payhip_api_key.as_ref())),
+        std::sync::Arc::new(xsolla::Xsolla::new(secrets.xsolla_secret_key.as_ref())),
+    ]
 }
 
 /// Parses the body as a JSON object, the shape every provider sends.

@@ -7,3 +7,4 @@ mod delivery;
 mod intake;
 mod process;
 mod storage;
+mod xsolla;

@@ -75,6 +75,7 @@ impl TestApp {
         configure(&mut config);
         let mut environment = Environment::default();
         environment.secrets.payhip_api_key = Some(Secret::new(PAYHIP_KEY));
+        environment.secrets.xsolla_secret_key = Some(Secret::new(XSOLLA_SECRET));
         environment.database_url = Some(database_url.to_owned());
         env(&mut environment);
         let settings = Settings::resolve(config, environment, None);
@@ -115,4 +116,14 @@ impl TestApp {
         self.running.stop().await.expect("clean stop");
         self.dir
     }
+}
+
+pub const XSOLLA_SECRET: &str = "test-xsolla-secret-key";
+
+/// An Xsolla fixture's exact bytes and the `Authorization` value that signs them.
+pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
+    let body =
+        std::fs::read(fixtures_dir().join(format!("xsolla/{name}.json"))).expect("fixture exists");
+    let sig = integrations_bot::providers::xsolla::signature(&body, &Secret::new(XSOLLA_SECRET));
+    (body, format!("Signature {sig}"))
 }
