@@ -276,6 +276,9 @@ pub struct Delivery {
     pub max_age_minutes: u64,
     pub initial_backoff_ms: u64,
     pub max_backoff_ms: u64,
+    /// How long a claimed notice belongs to one instance before another may take it over. Only
+    /// matters when several instances share a PostgreSQL database.
+    pub lease_seconds: u64,
 }
 
 impl Default for Delivery {
@@ -285,6 +288,7 @@ impl Default for Delivery {
             max_age_minutes: 24 * 60,
             initial_backoff_ms: 1_000,
             max_backoff_ms: 10 * 60 * 1_000,
+            lease_seconds: 120,
         }
     }
 }
@@ -470,6 +474,9 @@ impl Config {
                 "delivery.initialBackoffMs",
                 "expected a value above 0 and not above delivery.maxBackoffMs".into(),
             );
+        }
+        if d.lease_seconds == 0 {
+            bad("delivery.leaseSeconds", "expected at least 1".into());
         }
         problems
     }

@@ -17,9 +17,6 @@ use crate::discord::message::Message;
 use crate::discord::rest::{DiscordRest, PostError, Target};
 use crate::state::AppState;
 
-/// How long a claim is exclusive. Longer than one request can take (30 s timeout), so a live
-/// worker never loses its rows to another.
-const LEASE_MS: i64 = 2 * 60 * 1000;
 const BATCH: i64 = 64;
 /// Upper bound on an idle sleep: a safety net for rows written by another instance.
 const IDLE_MS: i64 = 30_000;
@@ -96,17 +93,21 @@ impl Worker {
 
     /// Claims what is due and delivers it: destinations in parallel, each one in order.
     async fn pass(&self, stop: &CancellationToken) -> Result<usize, DbError> {
+        let config = self.state.config();
+        // A claim is exclusive for the lease; by default longer than one request can take (30 s
+        // timeout), so a live worker never loses its rows to another instance.
+        let lease_ms = i64::try_from(config.delivery.lease_seconds.saturating_mul(1000))
+            .unwrap_or(i64::MAX / 4);
         let claimed = self
             .state
             .store()
-            .claim_due(now_millis(), LEASE_MS, BATCH)
+            .claim_due(now_millis(), lease_ms, BATCH)
             .await?;
         let count = claimed.len();
         let mut queues: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
         for row in claimed {
             queues.entry(row.destination.clone()).or_default().push(row);
         }
-        let config = self.state.config();
         let runs = queues
             .into_values()
             .map(|rows| self.drain(rows, &config, stop));

@@ -25,7 +25,7 @@ fn channels(c: &mut Config) {
 
 async fn app_with(discord: &FakeDiscord, configure: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let url = fresh_database_url(dir.path()).await;
     let base = discord.base();
     TestApp::start_with(
         dir,
@@ -307,7 +307,7 @@ async fn the_same_webhook_twice_gives_one_message() {
 async fn without_a_token_channel_notices_are_previewed_and_webhook_urls_still_posted() {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let url = fresh_database_url(dir.path()).await;
     let base = discord.base();
     let app = TestApp::start_with(
         dir,

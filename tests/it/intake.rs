@@ -155,7 +155,7 @@ async fn other_methods_get_405_and_get_says_the_endpoint_is_live() {
 #[tokio::test]
 async fn without_an_api_key_the_route_explains_itself_with_503() {
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let url = fresh_database_url(dir.path()).await;
     let app = TestApp::start_with(dir, &url, |_| {}, |env| env.secrets.payhip_api_key = None).await;
     let (status, body) = app.post(PATH, payhip_signed("paid")).await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);

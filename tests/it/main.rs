@@ -5,6 +5,7 @@ mod support;
 
 mod delivery;
 mod intake;
+mod postgres;
 mod process;
 mod storage;
 mod xsolla;

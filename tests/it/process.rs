@@ -9,17 +9,17 @@ use integrations_bot::db::Store;
 use crate::support::discord::{FakeDiscord, Scripted};
 use crate::support::*;
 
-struct Bot {
-    child: Child,
-    base: String,
+pub(crate) struct Bot {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 /// Starts the binary and waits for its "listening on" log line (no sleeping).
-fn spawn_bot(dir: &Path) -> Bot {
-    spawn_bot_with(dir, &[])
+fn spawn_bot(dir: &Path, database_url: &str) -> Bot {
+    spawn_bot_with(dir, database_url, &[])
 }
 
-fn spawn_bot_with(dir: &Path, env: &[(&str, &str)]) -> Bot {
+pub(crate) fn spawn_bot_with(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Bot {
     let mut command = Command::new(env!("CARGO_BIN_EXE_integrations-bot"));
     if !env.iter().any(|(k, _)| *k == "DISCORD_TOKEN") {
         command.env_remove("DISCORD_TOKEN").env_remove("BOT_TOKEN");
@@ -30,7 +30,7 @@ fn spawn_bot_with(dir: &Path, env: &[(&str, &str)]) -> Bot {
         .arg(dir.join("config.json"))
         .arg("run")
         .env("PAYHIP_API_KEY", PAYHIP_KEY)
-        .env("DATABASE_URL", sqlite_url(dir))
+        .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -55,11 +55,13 @@ fn spawn_bot_with(dir: &Path, env: &[(&str, &str)]) -> Bot {
     }
 }
 
-fn write_config(dir: &Path) {
+pub(crate) fn write_config(dir: &Path) {
     std::fs::write(
         dir.join("config.json"),
+        // A short lease: on PostgreSQL a dead instance's claims are taken over only when it ends.
         r#"{ "webhookConfig": { "webhookPort": 0, "bindAddress": "127.0.0.1" },
-             "discordConfig": { "salesChannelId": "42" } }"#,
+             "discordConfig": { "salesChannelId": "42" },
+             "delivery": { "leaseSeconds": 2, "initialBackoffMs": 100, "maxBackoffMs": 1000 } }"#,
     )
     .unwrap();
 }
@@ -67,8 +69,9 @@ fn write_config(dir: &Path) {
 #[tokio::test]
 async fn acknowledged_events_survive_kill_and_restart() {
     let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
-    let mut bot = spawn_bot(dir.path());
+    let mut bot = spawn_bot(dir.path(), &url);
     let client = reqwest::Client::new();
     for name in PAYHIP_EVENTS {
         let res = client
@@ -82,8 +85,8 @@ async fn acknowledged_events_survive_kill_and_restart() {
     bot.child.kill().unwrap(); // SIGKILL: no chance to flush anything
     bot.child.wait().unwrap();
 
-    let mut bot = spawn_bot(dir.path());
-    let store = Store::connect(&sqlite_url(dir.path())).await.unwrap();
+    let mut bot = spawn_bot(dir.path(), &url);
+    let store = Store::connect(&url).await.unwrap();
     let counts = store.table_counts().await.unwrap();
     assert_eq!(
         (
@@ -114,8 +117,9 @@ async fn acknowledged_events_survive_kill_and_restart() {
 #[tokio::test]
 async fn sigterm_stops_cleanly_with_exit_code_zero() {
     let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
-    let mut bot = spawn_bot(dir.path());
+    let mut bot = spawn_bot(dir.path(), &url);
     let status = Command::new("kill")
         .arg("-TERM")
         .arg(bot.child.id().to_string())
@@ -177,7 +181,7 @@ async fn post_all(bot: &Bot, names: &[&str]) {
     }
 }
 
-fn kill(mut bot: Bot) {
+pub(crate) fn kill(mut bot: Bot) {
     bot.child.kill().unwrap();
     bot.child.wait().unwrap();
 }
@@ -191,10 +195,11 @@ async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart(
         ("DISCORD_API_BASE", base.as_str()),
     ];
     let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
 
     discord.set_down(true);
-    let bot = spawn_bot_with(dir.path(), &env);
+    let bot = spawn_bot_with(dir.path(), &url, &env);
     post_all(&bot, &["paid"]).await;
     discord
         .wait_for_requests(1, std::time::Duration::from_secs(20))
@@ -202,7 +207,7 @@ async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart(
     kill(bot);
 
     discord.set_down(false);
-    let bot = spawn_bot_with(dir.path(), &env);
+    let bot = spawn_bot_with(dir.path(), &url, &env);
     let posted = discord
         .wait_for_messages(1, std::time::Duration::from_secs(20))
         .await;
@@ -220,24 +225,25 @@ async fn a_post_whose_answer_was_lost_is_not_posted_twice_after_restart() {
         ("DISCORD_API_BASE", base.as_str()),
     ];
     let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
 
     // Discord takes the message but the bot dies before the answer arrives.
     discord.script([Scripted::Delay(std::time::Duration::from_secs(5))]);
-    let bot = spawn_bot_with(dir.path(), &env);
+    let bot = spawn_bot_with(dir.path(), &url, &env);
     post_all(&bot, &["paid"]).await;
     discord
         .wait_for_messages(1, std::time::Duration::from_secs(20))
         .await;
     kill(bot);
 
-    let bot = spawn_bot_with(dir.path(), &env);
+    let bot = spawn_bot_with(dir.path(), &url, &env);
     // The restarted bot posts the row again with the same nonce; Discord answers with the
     // existing message instead of creating a second one.
     discord
         .wait_for_requests(2, std::time::Duration::from_secs(20))
         .await;
-    let store = Store::connect(&sqlite_url(dir.path())).await.unwrap();
+    let store = Store::connect(&url).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while store.outbox_counts().await.unwrap().delivered != 1 {
         assert!(

@@ -89,7 +89,7 @@ async fn forged_missing_or_reencoded_signatures_get_invalid_signature() {
 async fn a_signed_payment_posts_one_sale_notice_naming_xsolla() {
     let discord = FakeDiscord::start().await;
     let dir = tempfile::tempdir().unwrap();
-    let url = sqlite_url(dir.path());
+    let url = fresh_database_url(dir.path()).await;
     let base = discord.base();
     let app = TestApp::start_with(
         dir,

@@ -49,6 +49,39 @@ pub fn sqlite_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join("data/sales.db").display())
 }
 
+/// The PostgreSQL server the suite runs against, when `TEST_DATABASE_URL` names one.
+pub fn postgres_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+/// A database no other test (or earlier run) has touched: a SQLite file in `dir`, or a new
+/// schema on the PostgreSQL server of `TEST_DATABASE_URL`.
+pub async fn fresh_database_url(dir: &Path) -> String {
+    let Some(server) = postgres_server() else {
+        return sqlite_url(dir);
+    };
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let schema = format!(
+        "it_{}_{}_{}",
+        std::process::id(),
+        chrono::Utc::now().timestamp_micros(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let pool = sqlx::PgPool::connect(&server)
+        .await
+        .expect("TEST_DATABASE_URL reachable");
+    sqlx::query(&format!("CREATE SCHEMA {schema}"))
+        .execute(&pool)
+        .await
+        .expect("create test schema");
+    pool.close().await;
+    let sep = if server.contains('?') { '&' } else { '?' };
+    format!("{server}{sep}options=-c%20search_path%3D{schema}")
+}
+
 /// An app on a fresh SQLite database in its own temporary folder, listening on loopback.
 pub struct TestApp {
     pub running: Running,
@@ -59,7 +92,7 @@ pub struct TestApp {
 impl TestApp {
     pub async fn start(configure: impl FnOnce(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = sqlite_url(dir.path());
+        let url = fresh_database_url(dir.path()).await;
         Self::start_with(dir, &url, configure, |_| {}).await
     }
 
