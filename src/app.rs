@@ -92,6 +92,18 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     }
     let shutdown = CancellationToken::new();
     let worker_task = tokio::spawn(worker.run(shutdown.child_token()));
+    let bot_task = state.settings().secrets.discord_token.clone().map(|token| {
+        let (state, stop) = (state.clone(), shutdown.child_token());
+        tokio::spawn(async move {
+            // Intake and delivery go on without the gateway; only commands need it.
+            if let Err(e) = crate::discord::bot::run(state, token, stop).await {
+                tracing::error!("Discord gateway stopped: {e} (commands are unavailable; webhooks and notices still work)");
+            }
+        })
+    });
+    if let Some(path) = state.settings().config_path.clone() {
+        tokio::spawn(watch_config(state.clone(), path, shutdown.child_token()));
+    }
     for p in state.providers() {
         tracing::info!(
             provider = p.name(),
@@ -111,6 +123,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         let _ = writer_task.await;
         // The worker finishes the post in flight; undelivered rows stay queued for next start.
         let _ = worker_task.await;
+        if let Some(bot) = bot_task {
+            let _ = bot.await;
+        }
         store.close().await;
         tracing::info!("stopped");
         served.context("the webhook server failed")
@@ -169,5 +184,31 @@ pub fn redact_url(url: &str) -> String {
             format!("{}://***{}", &url[..scheme], &url[at..])
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Picks up hand edits of config.json without a restart. A file that no longer validates is
+/// reported and ignored; the running config stays. Webhook paths and the port need a restart.
+async fn watch_config(state: AppState, path: std::path::PathBuf, stop: CancellationToken) {
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&path);
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        let now = modified(&path);
+        if now == seen {
+            continue;
+        }
+        seen = now;
+        match crate::config::Config::load(&path) {
+            Ok(config) => {
+                state.replace_config(config);
+                tracing::info!(path = %path.display(), "config reloaded");
+            }
+            Err(e) => tracing::warn!("config.json changed but was not applied: {e}"),
+        }
     }
 }

@@ -35,6 +35,26 @@ pub enum Command {
     CheckConfig,
     /// Apply database migrations and exit.
     Migrate,
+    /// Print the sales report (the same figures as /stats).
+    Stats {
+        /// today, yesterday, week, month, last-month, year or all.
+        #[arg(long, default_value = "month")]
+        period: String,
+        /// Start date YYYY-MM-DD (instead of --period).
+        #[arg(long)]
+        from: Option<String>,
+        /// End date YYYY-MM-DD, included.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        product: Option<String>,
+        /// payhip or xsolla.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Send a realistic test event to the running bot's own endpoint and show the answer. The
     /// notice is posted marked TEST and never counted in stats.
     Simulate {
@@ -92,6 +112,34 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simulate { event, url } => {
             let settings = load_settings(&cli.config)?;
             simulate(&settings, &event, url).await
+        }
+        Command::Stats {
+            period,
+            from,
+            to,
+            product,
+            provider,
+            json,
+        } => {
+            let settings = load_settings(&cli.config)?;
+            let tz = settings.config.discord_config.tz();
+            let period = crate::stats::Period::resolve(
+                Some(&period),
+                from.as_deref(),
+                to.as_deref(),
+                chrono::Utc::now(),
+                tz,
+            )?;
+            let store = crate::db::Store::connect(&settings.database_url).await?;
+            let filter = crate::stats::Filter { provider, product };
+            let report = crate::stats::report(&store, &period, &filter, tz).await?;
+            store.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.to_text());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {
             let settings = load_settings(&cli.config)?;

@@ -12,4 +12,5 @@ pub mod domain;
 pub mod outbox;
 pub mod providers;
 pub mod state;
+pub mod stats;
 pub mod webhook;

@@ -65,7 +65,8 @@ async fn healthz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn intake(
+/// The whole intake path, also used by `/test` so a sample goes exactly where a real one would.
+pub async fn intake(
     state: &AppState,
     provider: &dyn Provider,
     headers: &HeaderMap,

@@ -100,6 +100,33 @@ pub struct TableCounts {
     pub test_events: i64,
 }
 
+pub const HOUR_MS: i64 = 3_600_000;
+
+/// The start of the UTC hour holding `at` (unix ms): the roll-up bucket.
+pub fn hour_of(at: i64) -> i64 {
+    at - at.rem_euclid(HOUR_MS)
+}
+
+/// Per-currency sums: (currency, sales, gross, fees, refunds, refunded).
+pub type MoneyRow = (String, i64, i64, i64, i64, i64);
+
+/// A page request of recent events, newest first.
+#[derive(Debug, Clone, Copy)]
+pub struct RecentQuery<'a> {
+    pub from: i64,
+    pub to: i64,
+    pub provider: Option<&'a str>,
+    pub product: Option<&'a str>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub event: Event,
+}
+
 pub fn millis(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
@@ -254,6 +281,32 @@ macro_rules! backend {
                         .bind(&s.payment_method)
                         .execute(&mut **tx)
                         .await?;
+                        sqlx::query(
+                            "INSERT INTO hourly_money (hour, provider, currency, sales, gross_minor, fees_minor) \
+                             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (hour, provider, currency) DO UPDATE SET \
+                             sales = hourly_money.sales + 1, gross_minor = hourly_money.gross_minor + excluded.gross_minor, \
+                             fees_minor = hourly_money.fees_minor + excluded.fees_minor",
+                        )
+                        .bind(hour_of(at))
+                        .bind(&e.provider)
+                        .bind(&s.total.currency)
+                        .bind(s.total.minor)
+                        .bind(s.fees_minor.unwrap_or(0))
+                        .execute(&mut **tx)
+                        .await?;
+                        for item in &s.items {
+                            sqlx::query(
+                                "INSERT INTO hourly_products (hour, provider, product, orders, quantity) \
+                                 VALUES ($1, $2, $3, 1, $4) ON CONFLICT (hour, provider, product) DO UPDATE SET \
+                                 orders = hourly_products.orders + 1, quantity = hourly_products.quantity + excluded.quantity",
+                            )
+                            .bind(hour_of(at))
+                            .bind(&e.provider)
+                            .bind(&item.name)
+                            .bind(i64::from(item.quantity))
+                            .execute(&mut **tx)
+                            .await?;
+                        }
                         for item in &s.items {
                             sqlx::query(
                                 "INSERT INTO sale_items (sale_event_id, product_id, product_name, quantity, \
@@ -293,6 +346,17 @@ macro_rules! backend {
                         .bind(at)
                         .bind(r.amount.minor)
                         .bind(&r.amount.currency)
+                        .execute(&mut **tx)
+                        .await?;
+                        sqlx::query(
+                            "INSERT INTO hourly_money (hour, provider, currency, refunds, refund_minor) \
+                             VALUES ($1, $2, $3, 1, $4) ON CONFLICT (hour, provider, currency) DO UPDATE SET \
+                             refunds = hourly_money.refunds + 1, refund_minor = hourly_money.refund_minor + excluded.refund_minor",
+                        )
+                        .bind(hour_of(at))
+                        .bind(&e.provider)
+                        .bind(&r.amount.currency)
+                        .bind(r.amount.minor)
                         .execute(&mut **tx)
                         .await?;
                     }
@@ -460,6 +524,161 @@ macro_rules! backend {
                 })
             }
 
+            pub async fn money_rollup(pool: &sqlx::Pool<Db>, from_hour: i64, to_hour: i64, provider: Option<&str>) -> Result<Vec<MoneyRow>, DbError> {
+                Ok(sqlx::query_as(
+                    "SELECT currency, CAST(SUM(sales) AS BIGINT), CAST(SUM(gross_minor) AS BIGINT), \
+                     CAST(SUM(fees_minor) AS BIGINT), CAST(SUM(refunds) AS BIGINT), CAST(SUM(refund_minor) AS BIGINT) \
+                     FROM hourly_money WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                     GROUP BY currency",
+                )
+                .bind(from_hour)
+                .bind(to_hour)
+                .bind(provider)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn money_raw(pool: &sqlx::Pool<Db>, from: i64, to: i64, provider: Option<&str>, product: Option<&str>) -> Result<Vec<MoneyRow>, DbError> {
+                let mut rows: Vec<MoneyRow> = sqlx::query_as(
+                    "SELECT currency, COUNT(*), CAST(SUM(total_minor) AS BIGINT), CAST(SUM(COALESCE(fees_minor, 0)) AS BIGINT), \
+                     CAST(0 AS BIGINT), CAST(0 AS BIGINT) FROM sales \
+                     WHERE occurred_at >= $1 AND occurred_at < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                     AND (CAST($4 AS TEXT) IS NULL OR event_id IN (SELECT sale_event_id FROM sale_items WHERE product_name = $4)) \
+                     GROUP BY currency",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(provider)
+                .bind(product)
+                .fetch_all(pool)
+                .await?;
+                let refunds: Vec<MoneyRow> = sqlx::query_as(
+                    "SELECT currency, CAST(0 AS BIGINT), CAST(0 AS BIGINT), CAST(0 AS BIGINT), COUNT(*), \
+                     CAST(SUM(amount_minor) AS BIGINT) FROM refunds \
+                     WHERE occurred_at >= $1 AND occurred_at < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                     AND (CAST($4 AS TEXT) IS NULL OR sale_event_id IN (SELECT sale_event_id FROM sale_items WHERE product_name = $4)) \
+                     GROUP BY currency",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(provider)
+                .bind(product)
+                .fetch_all(pool)
+                .await?;
+                rows.extend(refunds);
+                Ok(rows)
+            }
+
+            pub async fn products_rollup(pool: &sqlx::Pool<Db>, from_hour: i64, to_hour: i64, provider: Option<&str>) -> Result<Vec<(String, i64, i64)>, DbError> {
+                Ok(sqlx::query_as(
+                    "SELECT product, CAST(SUM(orders) AS BIGINT), CAST(SUM(quantity) AS BIGINT) FROM hourly_products \
+                     WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) GROUP BY product",
+                )
+                .bind(from_hour)
+                .bind(to_hour)
+                .bind(provider)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn products_raw(pool: &sqlx::Pool<Db>, from: i64, to: i64, provider: Option<&str>) -> Result<Vec<(String, i64, i64)>, DbError> {
+                Ok(sqlx::query_as(
+                    "SELECT i.product_name, COUNT(DISTINCT s.event_id), CAST(SUM(i.quantity) AS BIGINT) \
+                     FROM sale_items i JOIN sales s ON s.event_id = i.sale_event_id \
+                     WHERE s.occurred_at >= $1 AND s.occurred_at < $2 AND (CAST($3 AS TEXT) IS NULL OR s.provider = $3) \
+                     GROUP BY i.product_name",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(provider)
+                .fetch_all(pool)
+                .await?)
+            }
+
+            pub async fn subscription_counts(pool: &sqlx::Pool<Db>, from: i64, to: i64, provider: Option<&str>) -> Result<(i64, i64, i64), DbError> {
+                let rows: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT kind, COUNT(*) FROM events WHERE is_test = FALSE \
+                     AND kind IN ('subscription_started', 'subscription_cancelled') \
+                     AND occurred_at >= $1 AND occurred_at < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) GROUP BY kind",
+                )
+                .bind(from)
+                .bind(to)
+                .bind(provider)
+                .fetch_all(pool)
+                .await?;
+                let active: i64 = sqlx::query_scalar(
+                    "SELECT COUNT(*) FROM subscriptions WHERE status = 'active' AND (CAST($1 AS TEXT) IS NULL OR provider = $1)",
+                )
+                .bind(provider)
+                .fetch_one(pool)
+                .await?;
+                let get = |k: &str| rows.iter().find(|(kind, _)| kind == k).map_or(0, |(_, n)| *n);
+                Ok((get("subscription_started"), get("subscription_cancelled"), active))
+            }
+
+            pub async fn hourly_gross(pool: &sqlx::Pool<Db>, from: i64, to: i64, provider: Option<&str>, product: Option<&str>) -> Result<Vec<(i64, String, i64)>, DbError> {
+                Ok(match product {
+                    None => sqlx::query_as(
+                        "SELECT hour, currency, CAST(SUM(gross_minor) AS BIGINT) FROM hourly_money \
+                         WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                         GROUP BY hour, currency ORDER BY hour",
+                    )
+                    .bind(from - from.rem_euclid(HOUR_MS))
+                    .bind(to)
+                    .bind(provider)
+                    .fetch_all(pool)
+                    .await?,
+                    Some(product) => sqlx::query_as(
+                        "SELECT (occurred_at / 3600000) * 3600000, currency, CAST(SUM(total_minor) AS BIGINT) FROM sales \
+                         WHERE occurred_at >= $1 AND occurred_at < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                         AND event_id IN (SELECT sale_event_id FROM sale_items WHERE product_name = $4) \
+                         GROUP BY 1, 2 ORDER BY 1",
+                    )
+                    .bind(from)
+                    .bind(to)
+                    .bind(provider)
+                    .bind(product)
+                    .fetch_all(pool)
+                    .await?,
+                })
+            }
+
+            pub async fn recent(pool: &sqlx::Pool<Db>, q: &RecentQuery<'_>) -> Result<(Vec<StoredEvent>, i64), DbError> {
+                const FILTER: &str = "is_test = FALSE AND kind <> 'other' AND occurred_at >= $1 AND occurred_at < $2 \
+                    AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                    AND (CAST($4 AS TEXT) IS NULL OR id IN (SELECT sale_event_id FROM sale_items WHERE product_name = $4) \
+                         OR id IN (SELECT r.event_id FROM refunds r JOIN sale_items i ON i.sale_event_id = r.sale_event_id \
+                                   WHERE i.product_name = $4))";
+                let total: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM events WHERE {FILTER}"))
+                    .bind(q.from)
+                    .bind(q.to)
+                    .bind(q.provider)
+                    .bind(q.product)
+                    .fetch_one(pool)
+                    .await?;
+                let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+                    "SELECT id, data FROM events WHERE {FILTER} ORDER BY occurred_at DESC, id DESC LIMIT $5 OFFSET $6"
+                ))
+                .bind(q.from)
+                .bind(q.to)
+                .bind(q.provider)
+                .bind(q.product)
+                .bind(q.limit)
+                .bind(q.offset)
+                .fetch_all(pool)
+                .await?;
+                let mut events = Vec::with_capacity(rows.len());
+                for (id, data) in rows {
+                    let event = serde_json::from_str(&data).map_err(|source| DbError::Corrupt { id, source })?;
+                    events.push(StoredEvent { id, event });
+                }
+                Ok((events, total))
+            }
+
+            pub async fn last_received(pool: &sqlx::Pool<Db>) -> Result<Option<i64>, DbError> {
+                Ok(sqlx::query_scalar("SELECT MAX(received_at) FROM events").fetch_one(pool).await?)
+            }
+
             // Used for SQLite only: PostgreSQL instances never free each other's leases.
             #[allow(dead_code)]
             pub async fn release_leases(pool: &sqlx::Pool<Db>) -> Result<u64, DbError> {
@@ -553,6 +772,73 @@ impl Store {
 
     pub async fn table_counts(&self) -> Result<TableCounts, DbError> {
         on_backend!(self, table_counts())
+    }
+
+    pub async fn money_rollup(
+        &self,
+        from_hour: i64,
+        to_hour: i64,
+        provider: Option<&str>,
+    ) -> Result<Vec<MoneyRow>, DbError> {
+        on_backend!(self, money_rollup(from_hour, to_hour, provider))
+    }
+
+    pub async fn money_raw(
+        &self,
+        from: i64,
+        to: i64,
+        provider: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Vec<MoneyRow>, DbError> {
+        on_backend!(self, money_raw(from, to, provider, product))
+    }
+
+    pub async fn products_rollup(
+        &self,
+        from_hour: i64,
+        to_hour: i64,
+        provider: Option<&str>,
+    ) -> Result<Vec<(String, i64, i64)>, DbError> {
+        on_backend!(self, products_rollup(from_hour, to_hour, provider))
+    }
+
+    pub async fn products_raw(
+        &self,
+        from: i64,
+        to: i64,
+        provider: Option<&str>,
+    ) -> Result<Vec<(String, i64, i64)>, DbError> {
+        on_backend!(self, products_raw(from, to, provider))
+    }
+
+    /// (started in range, cancelled in range, active now).
+    pub async fn subscription_counts(
+        &self,
+        from: i64,
+        to: i64,
+        provider: Option<&str>,
+    ) -> Result<(i64, i64, i64), DbError> {
+        on_backend!(self, subscription_counts(from, to, provider))
+    }
+
+    /// (hour, currency, gross) for charts.
+    pub async fn hourly_gross(
+        &self,
+        from: i64,
+        to: i64,
+        provider: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Vec<(i64, String, i64)>, DbError> {
+        on_backend!(self, hourly_gross(from, to, provider, product))
+    }
+
+    /// A page of events and the total matching.
+    pub async fn recent(&self, q: &RecentQuery<'_>) -> Result<(Vec<StoredEvent>, i64), DbError> {
+        on_backend!(self, recent(q))
+    }
+
+    pub async fn last_received(&self) -> Result<Option<i64>, DbError> {
+        on_backend!(self, last_received())
     }
 
     pub async fn ping(&self) -> Result<(), DbError> {

@@ -1,7 +1,10 @@
 //! Everything Discord: the message shapes and embeds (pure), templates, and the REST client the
 //! outbox posts with.
 
+pub mod bot;
+pub mod commands;
 pub mod embed;
 pub mod message;
 pub mod rest;
 pub mod template;
+pub mod views;

@@ -7,5 +7,6 @@ mod delivery;
 mod intake;
 mod postgres;
 mod process;
+mod stats;
 mod storage;
 mod xsolla;

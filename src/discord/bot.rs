@@ -1,0 +1,72 @@
+//! The gateway connection: serenity's client with the poise framework, on the same runtime and
+//! the same state as intake and the outbox.
+
+use poise::serenity_prelude as serenity;
+use tokio_util::sync::CancellationToken;
+
+use super::commands::{self, CommandError};
+use crate::config::Secret;
+use crate::state::AppState;
+
+/// Connects, registers the commands and serves interactions until `stop`.
+pub async fn run(
+    state: AppState,
+    token: Secret,
+    stop: CancellationToken,
+) -> Result<(), serenity::Error> {
+    let base = state.settings().discord_api_base.clone();
+    let config = state.config();
+    let guild = config.discord_config.guild_id;
+    let activity = config.discord_config.bot_activity.clone();
+    let mut builder = serenity::HttpBuilder::new(token.expose());
+    if let Some(base) = &base {
+        // serenity only rewrites URLs with its own rate limiter off; the outbox and Discord's
+        // answers pace commands instead.
+        builder = builder.proxy(base.clone()).ratelimiter_disabled(true);
+    }
+    let http = builder.build();
+    let data = state.clone();
+    let framework = poise::Framework::<AppState, CommandError>::builder()
+        .options(poise::FrameworkOptions {
+            commands: commands::all(),
+            on_error: |e| Box::pin(commands::on_error(e)),
+            ..Default::default()
+        })
+        .setup(move |ctx, ready, framework| {
+            Box::pin(async move {
+                let commands = &framework.options().commands;
+                match guild {
+                    Some(g) => {
+                        poise::builtins::register_in_guild(ctx, commands, serenity::GuildId::new(g)).await?;
+                        tracing::info!(guild = g, "slash commands registered in the guild");
+                    }
+                    None => {
+                        poise::builtins::register_globally(ctx, commands).await?;
+                        tracing::info!("slash commands registered globally (may take up to an hour to appear; set discordConfig.guildId for instant registration)");
+                    }
+                }
+                tracing::info!(user = %ready.user.name, "connected to Discord");
+                Ok(data)
+            })
+        })
+        .build();
+    let mut client_builder =
+        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
+            .framework(framework);
+    if let Some(activity) = activity.filter(|a| !a.trim().is_empty()) {
+        client_builder = client_builder.activity(serenity::ActivityData::watching(activity));
+    }
+    // Shutdown must not wait for a gateway that cannot be reached.
+    let mut client = tokio::select! {
+        client = client_builder => client?,
+        () = stop.cancelled() => return Ok(()),
+    };
+    let shards = client.shard_manager.clone();
+    tokio::select! {
+        result = client.start() => result,
+        () = stop.cancelled() => {
+            shards.shutdown_all().await;
+            Ok(())
+        }
+    }
+}
