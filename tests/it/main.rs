@@ -4,6 +4,7 @@
 mod support;
 
 mod delivery;
+mod hostile;
 mod intake;
 mod postgres;
 mod process;

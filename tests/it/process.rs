@@ -12,6 +12,8 @@ use crate::support::*;
 pub(crate) struct Bot {
     pub(crate) child: Child,
     pub(crate) base: String,
+    /// Everything the bot printed (logs and previews).
+    pub(crate) output: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 /// Starts the binary and waits for its "listening on" log line (no sleeping).
@@ -32,26 +34,45 @@ pub(crate) fn spawn_bot_with(dir: &Path, database_url: &str, env: &[(&str, &str)
         .env("PAYHIP_API_KEY", PAYHIP_KEY)
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("binary starts");
+    let output = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let stderr = child.stderr.take().expect("stderr piped");
+    let stdout = child.stdout.take().expect("stdout piped");
     let mut lines = BufReader::new(stderr).lines();
     let addr = loop {
         let line = lines
             .next()
             .expect("bot printed 'listening on' before exiting")
             .expect("utf-8 log");
+        push(&output, &line);
         if let Some(rest) = line.split("listening on ").nth(1) {
             break rest.trim().to_owned();
         }
     };
-    // Keep draining the log so the bot never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    // Keep draining both streams so the bot never blocks on a full pipe, and keep what it said.
+    let log = std::sync::Arc::clone(&output);
+    std::thread::spawn(move || lines.map_while(Result::ok).for_each(|l| push(&log, &l)));
+    let log = std::sync::Arc::clone(&output);
+    std::thread::spawn(move || {
+        BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| push(&log, &l))
+    });
     Bot {
         child,
         base: format!("http://{addr}"),
+        output,
+    }
+}
+
+fn push(output: &std::sync::Mutex<String>, line: &str) {
+    if let Ok(mut o) = output.lock() {
+        o.push_str(line);
+        o.push('\n');
     }
 }
 
@@ -255,4 +276,71 @@ async fn a_post_whose_answer_was_lost_is_not_posted_twice_after_restart() {
     store.close().await;
     kill(bot);
     assert_eq!(discord.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn no_secret_or_buyer_email_reaches_the_output() {
+    const TOKEN: &str = "MTIz.discord-token-SECRET-value";
+    const HOOK_TOKEN: &str = "webhook-token-SECRET-value";
+    let discord = FakeDiscord::start().await;
+    let base = discord.base();
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    std::fs::write(
+        dir.path().join("config.json"),
+        format!(
+            r#"{{ "webhookConfig": {{ "webhookPort": 0, "bindAddress": "127.0.0.1" }},
+                 "discordConfig": {{ "salesChannelId": "42" }},
+                 "notifications": {{ "newSale": {{ "message": "%user% bought", "webhookUrls": ["https://discord.com/api/webhooks/555/{HOOK_TOKEN}"] }} }},
+                 "privacy": {{ "showCustomer": true }} }}"#
+        ),
+    )
+    .unwrap();
+    let env = [
+        ("DISCORD_TOKEN", TOKEN),
+        ("DISCORD_API_BASE", base.as_str()),
+        ("XSOLLA_SECRET_KEY", XSOLLA_SECRET),
+    ];
+    // A 403 on the webhook URL makes the bot log a dead-letter reason about it.
+    discord.script([Scripted::Status(403)]);
+    let mut bot = spawn_bot_with(dir.path(), &url, &env);
+    post_all(&bot, &["paid", "refunded", "subscription_created"]).await;
+    let client = reqwest::Client::new();
+    let mut forged = fixture("payhip/paid.json");
+    forged["signature"] = serde_json::json!("0000");
+    client
+        .post(format!("{}/webhook/payhip", bot.base))
+        .json(&forged)
+        .send()
+        .await
+        .unwrap();
+    discord
+        .wait_for_requests(2, std::time::Duration::from_secs(20))
+        .await;
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(bot.child.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    bot.child.wait().unwrap();
+    let output = bot.output.lock().unwrap().clone();
+    assert!(
+        output.contains("webhook accepted"),
+        "the log is captured: {output}"
+    );
+    for secret in [
+        TOKEN,
+        HOOK_TOKEN,
+        PAYHIP_KEY,
+        &payhip_signature(PAYHIP_KEY),
+        XSOLLA_SECRET,
+        "buyer.one@example.com",
+        "member@example.com",
+    ] {
+        assert!(
+            !output.contains(secret),
+            "{secret:?} appeared in the output:\n{output}"
+        );
+    }
 }
