@@ -8,7 +8,7 @@ use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::db::{hour_of, millis, DbError, MoneyRow, Store, HOUR_MS};
+use crate::db::{millis, DbError, Grain, MoneyRow, Store, DAY_MS};
 use crate::domain::Money;
 
 /// The named periods sellers pick from.
@@ -219,17 +219,39 @@ fn merge(rows: impl IntoIterator<Item = MoneyRow>) -> Vec<Figures> {
 /// A half-open range of unix milliseconds.
 type Span = (i64, i64);
 
-fn split(from: i64, to: i64) -> (Option<Span>, Vec<Span>) {
-    let first_full = hour_of(from + HOUR_MS - 1);
-    let last_full = hour_of(to);
-    if first_full >= last_full {
-        return (None, vec![(from, to)]);
+/// Where each part of `[from, to)` is read from: `None` for the raw tables (minutes at the ends),
+/// else the coarsest roll-up grain whose buckets fit exactly. A year reads about a dozen month
+/// buckets, a few days and hours at its ends, and two raw slivers.
+fn plan(from: i64, to: i64) -> Vec<(Option<Grain>, Span)> {
+    fn go(level: Option<Grain>, from: i64, to: i64, out: &mut Vec<(Option<Grain>, Span)>) {
+        if from >= to {
+            return;
+        }
+        let next = match level {
+            None => Grain::Hour,
+            Some(Grain::Hour) => Grain::Day,
+            Some(Grain::Day) => Grain::Month,
+            Some(Grain::Month) => {
+                out.push((level, (from, to)));
+                return;
+            }
+        };
+        let (a, b) = (next.ceil(from), next.floor(to));
+        if a >= b {
+            out.push((level, (from, to)));
+            return;
+        }
+        if from < a {
+            out.push((level, (from, a)));
+        }
+        go(Some(next), a, b, out);
+        if b < to {
+            out.push((level, (b, to)));
+        }
     }
-    let edges = [(from, first_full), (last_full, to)]
-        .into_iter()
-        .filter(|(a, b)| a < b)
-        .collect();
-    (Some((first_full, last_full)), edges)
+    let mut out = Vec::new();
+    go(None, from, to, &mut out);
+    out
 }
 
 async fn figures(
@@ -244,13 +266,12 @@ async fn figures(
             store.money_raw(from, to, provider, Some(product)).await?,
         ));
     }
-    let (full, edges) = split(from, to);
     let mut rows = Vec::new();
-    if let Some((a, b)) = full {
-        rows.extend(store.money_rollup(a, b, provider).await?);
-    }
-    for (a, b) in edges {
-        rows.extend(store.money_raw(a, b, provider, None).await?);
+    for (grain, (a, b)) in plan(from, to) {
+        rows.extend(match grain {
+            Some(g) => store.money_rollup(g, a, b, provider).await?,
+            None => store.money_raw(a, b, provider, None).await?,
+        });
     }
     Ok(merge(rows))
 }
@@ -262,13 +283,12 @@ async fn top_products(
     filter: &Filter,
 ) -> Result<Vec<ProductFigures>, DbError> {
     let provider = filter.provider.as_deref();
-    let (full, edges) = split(from, to);
     let mut rows = Vec::new();
-    if let Some((a, b)) = full {
-        rows.extend(store.products_rollup(a, b, provider).await?);
-    }
-    for (a, b) in edges {
-        rows.extend(store.products_raw(a, b, provider).await?);
+    for (grain, (a, b)) in plan(from, to) {
+        rows.extend(match grain {
+            Some(g) => store.products_rollup(g, a, b, provider).await?,
+            None => store.products_raw(a, b, provider).await?,
+        });
     }
     let mut by: HashMap<String, (i64, i64)> = HashMap::new();
     for (product, orders, quantity) in rows {
@@ -311,17 +331,25 @@ pub async fn report(
         .subscription_counts(from, to, filter.provider.as_deref())
         .await?;
     let top = top_products(store, from, to, filter).await?;
+    // Hours map exactly onto the seller's days; past two months, UTC days are close enough for
+    // a chart and far fewer rows.
+    let grain = if to - from > 62 * DAY_MS {
+        Grain::Day
+    } else {
+        Grain::Hour
+    };
     let mut daily: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
-    for (hour, currency, gross) in store
-        .hourly_gross(
-            from,
+    for (bucket, currency, gross) in store
+        .gross_series(
+            grain,
+            grain.floor(from),
             to,
             filter.provider.as_deref(),
             filter.product.as_deref(),
         )
         .await?
     {
-        let day = DateTime::<Utc>::from_timestamp_millis(hour)
+        let day = DateTime::<Utc>::from_timestamp_millis(bucket)
             .unwrap_or_default()
             .with_timezone(&tz)
             .date_naive();
@@ -480,19 +508,51 @@ mod tests {
     }
 
     #[test]
-    fn ranges_split_into_whole_hours_and_exact_edges() {
-        let h = HOUR_MS;
-        assert_eq!(split(10 * h, 12 * h), (Some((10 * h, 12 * h)), vec![]));
+    fn ranges_are_read_from_the_coarsest_exact_buckets() {
+        let ms = |s: &str| millis(at(s));
+        let p = plan(ms("2025-11-14T10:17:00Z"), ms("2026-02-03T05:00:00Z"));
+        let show: Vec<(Option<Grain>, String, String)> = p
+            .iter()
+            .map(|(g, (a, b))| {
+                let f = |x: &i64| {
+                    DateTime::<Utc>::from_timestamp_millis(*x)
+                        .unwrap()
+                        .format("%m-%d %H:%M")
+                        .to_string()
+                };
+                (*g, f(a), f(b))
+            })
+            .collect();
         assert_eq!(
-            split(10 * h + 5, 12 * h + 7),
-            (
-                Some((11 * h, 12 * h)),
-                vec![(10 * h + 5, 11 * h), (12 * h, 12 * h + 7)]
-            )
+            show,
+            vec![
+                (None, "11-14 10:17".into(), "11-14 11:00".into()),
+                (
+                    Some(Grain::Hour),
+                    "11-14 11:00".into(),
+                    "11-15 00:00".into()
+                ),
+                (Some(Grain::Day), "11-15 00:00".into(), "12-01 00:00".into()),
+                (
+                    Some(Grain::Month),
+                    "12-01 00:00".into(),
+                    "02-01 00:00".into()
+                ),
+                (Some(Grain::Day), "02-01 00:00".into(), "02-03 00:00".into()),
+                (
+                    Some(Grain::Hour),
+                    "02-03 00:00".into(),
+                    "02-03 05:00".into()
+                ),
+            ]
         );
+        let short = plan(ms("2026-01-01T10:05:00Z"), ms("2026-01-01T10:09:00Z"));
         assert_eq!(
-            split(10 * h + 5, 10 * h + 9),
-            (None, vec![(10 * h + 5, 10 * h + 9)])
+            short,
+            vec![(
+                None,
+                (ms("2026-01-01T10:05:00Z"), ms("2026-01-01T10:09:00Z"))
+            )]
         );
     }
 

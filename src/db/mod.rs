@@ -101,10 +101,67 @@ pub struct TableCounts {
 }
 
 pub const HOUR_MS: i64 = 3_600_000;
+pub const DAY_MS: i64 = 24 * HOUR_MS;
 
-/// The start of the UTC hour holding `at` (unix ms): the roll-up bucket.
+/// Roll-up granularity: UTC hours, days and months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Grain {
+    Hour,
+    Day,
+    Month,
+}
+
+impl Grain {
+    pub fn code(self) -> &'static str {
+        match self {
+            Grain::Hour => "h",
+            Grain::Day => "d",
+            Grain::Month => "m",
+        }
+    }
+
+    /// The start of the bucket holding `at` (unix ms).
+    pub fn floor(self, at: i64) -> i64 {
+        match self {
+            Grain::Hour => at - at.rem_euclid(HOUR_MS),
+            Grain::Day => at - at.rem_euclid(DAY_MS),
+            Grain::Month => {
+                use chrono::Datelike;
+                let day = DateTime::<Utc>::from_timestamp_millis(at)
+                    .unwrap_or_default()
+                    .date_naive();
+                let first = day.with_day(1).unwrap_or(day);
+                millis(first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc())
+            }
+        }
+    }
+
+    /// The start of the first bucket at or after `at`.
+    pub fn ceil(self, at: i64) -> i64 {
+        let f = self.floor(at);
+        if f == at {
+            return at;
+        }
+        match self {
+            Grain::Hour => f + HOUR_MS,
+            Grain::Day => f + DAY_MS,
+            Grain::Month => Grain::Month.floor(f + 32 * DAY_MS),
+        }
+    }
+}
+
+/// The hour, day and month buckets of a moment.
+pub fn buckets(at: i64) -> [i64; 3] {
+    [
+        Grain::Hour.floor(at),
+        Grain::Day.floor(at),
+        Grain::Month.floor(at),
+    ]
+}
+
+/// The start of the UTC hour holding `at`.
 pub fn hour_of(at: i64) -> i64 {
-    at - at.rem_euclid(HOUR_MS)
+    Grain::Hour.floor(at)
 }
 
 /// Per-currency sums: (currency, sales, gross, fees, refunds, refunded).
@@ -281,13 +338,17 @@ macro_rules! backend {
                         .bind(&s.payment_method)
                         .execute(&mut **tx)
                         .await?;
+                        let [h, d, m] = buckets(at);
                         sqlx::query(
-                            "INSERT INTO hourly_money (hour, provider, currency, sales, gross_minor, fees_minor) \
-                             VALUES ($1, $2, $3, 1, $4, $5) ON CONFLICT (hour, provider, currency) DO UPDATE SET \
-                             sales = hourly_money.sales + 1, gross_minor = hourly_money.gross_minor + excluded.gross_minor, \
-                             fees_minor = hourly_money.fees_minor + excluded.fees_minor",
+                            "INSERT INTO rollup_money (grain, bucket, provider, currency, sales, gross_minor, fees_minor) \
+                             VALUES ('h', $1, $4, $5, 1, $6, $7), ('d', $2, $4, $5, 1, $6, $7), ('m', $3, $4, $5, 1, $6, $7) \
+                             ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
+                             sales = rollup_money.sales + 1, gross_minor = rollup_money.gross_minor + excluded.gross_minor, \
+                             fees_minor = rollup_money.fees_minor + excluded.fees_minor",
                         )
-                        .bind(hour_of(at))
+                        .bind(h)
+                        .bind(d)
+                        .bind(m)
                         .bind(&e.provider)
                         .bind(&s.total.currency)
                         .bind(s.total.minor)
@@ -296,11 +357,14 @@ macro_rules! backend {
                         .await?;
                         for item in &s.items {
                             sqlx::query(
-                                "INSERT INTO hourly_products (hour, provider, product, orders, quantity) \
-                                 VALUES ($1, $2, $3, 1, $4) ON CONFLICT (hour, provider, product) DO UPDATE SET \
-                                 orders = hourly_products.orders + 1, quantity = hourly_products.quantity + excluded.quantity",
+                                "INSERT INTO rollup_products (grain, bucket, provider, product, orders, quantity) \
+                                 VALUES ('h', $1, $4, $5, 1, $6), ('d', $2, $4, $5, 1, $6), ('m', $3, $4, $5, 1, $6) \
+                                 ON CONFLICT (grain, bucket, provider, product) DO UPDATE SET \
+                                 orders = rollup_products.orders + 1, quantity = rollup_products.quantity + excluded.quantity",
                             )
-                            .bind(hour_of(at))
+                            .bind(h)
+                            .bind(d)
+                            .bind(m)
                             .bind(&e.provider)
                             .bind(&item.name)
                             .bind(i64::from(item.quantity))
@@ -348,12 +412,16 @@ macro_rules! backend {
                         .bind(&r.amount.currency)
                         .execute(&mut **tx)
                         .await?;
+                        let [h, d, m] = buckets(at);
                         sqlx::query(
-                            "INSERT INTO hourly_money (hour, provider, currency, refunds, refund_minor) \
-                             VALUES ($1, $2, $3, 1, $4) ON CONFLICT (hour, provider, currency) DO UPDATE SET \
-                             refunds = hourly_money.refunds + 1, refund_minor = hourly_money.refund_minor + excluded.refund_minor",
+                            "INSERT INTO rollup_money (grain, bucket, provider, currency, refunds, refund_minor) \
+                             VALUES ('h', $1, $4, $5, 1, $6), ('d', $2, $4, $5, 1, $6), ('m', $3, $4, $5, 1, $6) \
+                             ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
+                             refunds = rollup_money.refunds + 1, refund_minor = rollup_money.refund_minor + excluded.refund_minor",
                         )
-                        .bind(hour_of(at))
+                        .bind(h)
+                        .bind(d)
+                        .bind(m)
                         .bind(&e.provider)
                         .bind(&r.amount.currency)
                         .bind(r.amount.minor)
@@ -524,16 +592,17 @@ macro_rules! backend {
                 })
             }
 
-            pub async fn money_rollup(pool: &sqlx::Pool<Db>, from_hour: i64, to_hour: i64, provider: Option<&str>) -> Result<Vec<MoneyRow>, DbError> {
+            pub async fn money_rollup(pool: &sqlx::Pool<Db>, grain: &str, from: i64, to: i64, provider: Option<&str>) -> Result<Vec<MoneyRow>, DbError> {
                 Ok(sqlx::query_as(
                     "SELECT currency, CAST(SUM(sales) AS BIGINT), CAST(SUM(gross_minor) AS BIGINT), \
                      CAST(SUM(fees_minor) AS BIGINT), CAST(SUM(refunds) AS BIGINT), CAST(SUM(refund_minor) AS BIGINT) \
-                     FROM hourly_money WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
-                     GROUP BY currency",
+                     FROM rollup_money WHERE grain = $4 AND bucket >= $1 AND bucket < $2 \
+                     AND (CAST($3 AS TEXT) IS NULL OR provider = $3) GROUP BY currency",
                 )
-                .bind(from_hour)
-                .bind(to_hour)
+                .bind(from)
+                .bind(to)
                 .bind(provider)
+                .bind(grain)
                 .fetch_all(pool)
                 .await?)
             }
@@ -569,14 +638,16 @@ macro_rules! backend {
                 Ok(rows)
             }
 
-            pub async fn products_rollup(pool: &sqlx::Pool<Db>, from_hour: i64, to_hour: i64, provider: Option<&str>) -> Result<Vec<(String, i64, i64)>, DbError> {
+            pub async fn products_rollup(pool: &sqlx::Pool<Db>, grain: &str, from: i64, to: i64, provider: Option<&str>) -> Result<Vec<(String, i64, i64)>, DbError> {
                 Ok(sqlx::query_as(
-                    "SELECT product, CAST(SUM(orders) AS BIGINT), CAST(SUM(quantity) AS BIGINT) FROM hourly_products \
-                     WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) GROUP BY product",
+                    "SELECT product, CAST(SUM(orders) AS BIGINT), CAST(SUM(quantity) AS BIGINT) FROM rollup_products \
+                     WHERE grain = $4 AND bucket >= $1 AND bucket < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                     GROUP BY product",
                 )
-                .bind(from_hour)
-                .bind(to_hour)
+                .bind(from)
+                .bind(to)
                 .bind(provider)
+                .bind(grain)
                 .fetch_all(pool)
                 .await?)
             }
@@ -616,16 +687,17 @@ macro_rules! backend {
                 Ok((get("subscription_started"), get("subscription_cancelled"), active))
             }
 
-            pub async fn hourly_gross(pool: &sqlx::Pool<Db>, from: i64, to: i64, provider: Option<&str>, product: Option<&str>) -> Result<Vec<(i64, String, i64)>, DbError> {
+            pub async fn gross_series(pool: &sqlx::Pool<Db>, grain: &str, from: i64, to: i64, provider: Option<&str>, product: Option<&str>) -> Result<Vec<(i64, String, i64)>, DbError> {
                 Ok(match product {
                     None => sqlx::query_as(
-                        "SELECT hour, currency, CAST(SUM(gross_minor) AS BIGINT) FROM hourly_money \
-                         WHERE hour >= $1 AND hour < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
-                         GROUP BY hour, currency ORDER BY hour",
+                        "SELECT bucket, currency, CAST(SUM(gross_minor) AS BIGINT) FROM rollup_money \
+                         WHERE grain = $4 AND bucket >= $1 AND bucket < $2 AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
+                         GROUP BY bucket, currency ORDER BY bucket",
                     )
-                    .bind(from - from.rem_euclid(HOUR_MS))
+                    .bind(from)
                     .bind(to)
                     .bind(provider)
+                    .bind(grain)
                     .fetch_all(pool)
                     .await?,
                     Some(product) => sqlx::query_as(
@@ -774,13 +846,15 @@ impl Store {
         on_backend!(self, table_counts())
     }
 
+    /// Sums over roll-up buckets of `grain` starting in `[from, to)`.
     pub async fn money_rollup(
         &self,
-        from_hour: i64,
-        to_hour: i64,
+        grain: Grain,
+        from: i64,
+        to: i64,
         provider: Option<&str>,
     ) -> Result<Vec<MoneyRow>, DbError> {
-        on_backend!(self, money_rollup(from_hour, to_hour, provider))
+        on_backend!(self, money_rollup(grain.code(), from, to, provider))
     }
 
     pub async fn money_raw(
@@ -795,11 +869,12 @@ impl Store {
 
     pub async fn products_rollup(
         &self,
-        from_hour: i64,
-        to_hour: i64,
+        grain: Grain,
+        from: i64,
+        to: i64,
         provider: Option<&str>,
     ) -> Result<Vec<(String, i64, i64)>, DbError> {
-        on_backend!(self, products_rollup(from_hour, to_hour, provider))
+        on_backend!(self, products_rollup(grain.code(), from, to, provider))
     }
 
     pub async fn products_raw(
@@ -821,15 +896,20 @@ impl Store {
         on_backend!(self, subscription_counts(from, to, provider))
     }
 
-    /// (hour, currency, gross) for charts.
-    pub async fn hourly_gross(
+    /// (bucket start, currency, gross) for charts from `grain` buckets; hourly from the raw
+    /// rows when filtering by product, which has no roll-up.
+    pub async fn gross_series(
         &self,
+        grain: Grain,
         from: i64,
         to: i64,
         provider: Option<&str>,
         product: Option<&str>,
     ) -> Result<Vec<(i64, String, i64)>, DbError> {
-        on_backend!(self, hourly_gross(from, to, provider, product))
+        on_backend!(
+            self,
+            gross_series(grain.code(), from, to, provider, product)
+        )
     }
 
     /// A page of events and the total matching.

@@ -3,7 +3,9 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod commands;
 mod delivery;
+mod faults;
 mod hostile;
 mod intake;
 mod postgres;

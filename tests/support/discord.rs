@@ -49,6 +49,8 @@ pub enum Scripted {
     Status(u16),
     /// Create the message, then hold the answer this long: a response that may be lost.
     Delay(Duration),
+    /// Answer normally (to interleave successes with failures in a script).
+    Ok,
 }
 
 #[derive(Default)]
@@ -94,6 +96,24 @@ impl FakeDiscord {
             )
             .route("/api/v10/webhooks/{id}/{token}", post(webhook_message))
             .route("/api/v10/gateway/bot", get(gateway))
+            .route("/api/v10/gateway", get(gateway))
+            .route("/api/v10/oauth2/applications/@me", get(application_info))
+            .route(
+                "/api/v10/applications/{app}/guilds/{guild}/commands",
+                axum::routing::put(bulk_commands),
+            )
+            .route(
+                "/api/v10/applications/{app}/commands",
+                axum::routing::put(bulk_commands),
+            )
+            .route(
+                "/api/v10/interactions/{id}/{token}/callback",
+                post(interaction_callback),
+            )
+            .route(
+                "/api/v10/webhooks/{id}/{token}/messages/@original",
+                axum::routing::patch(edit_original).get(edit_original),
+            )
             .fallback(unknown)
             .with_state(fake.clone());
         tokio::spawn(async move {
@@ -124,6 +144,33 @@ impl FakeDiscord {
 
     pub fn requests(&self) -> Vec<Recorded> {
         self.lock().requests.clone()
+    }
+
+    /// Waits for a request matching `pred` (woken by each new request, no polling).
+    pub async fn wait_for_request(
+        &self,
+        what: &str,
+        timeout: Duration,
+        pred: impl Fn(&Recorded) -> bool,
+    ) -> Recorded {
+        let mut rx = self.requests_seen.subscribe();
+        let found = tokio::time::timeout(timeout, async {
+            loop {
+                if let Some(r) = self.requests().into_iter().find(|r| pred(r)) {
+                    return r;
+                }
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await;
+        found.unwrap_or_else(|_| {
+            panic!(
+                "no request for {what} within {timeout:?}; got {:#?}",
+                self.requests()
+            )
+        })
     }
 
     pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Posted> {
@@ -185,10 +232,11 @@ impl FakeDiscord {
         headers: HeaderMap,
         body: Bytes,
     ) -> Response {
-        let Ok(json) = serde_json::from_slice::<Value>(&body) else {
+        let json = body_json(&headers, &body);
+        if json.is_null() {
             self.record("POST", &path, 400, Value::Null, &headers);
             return error(400, 50109, "The request body contains invalid JSON.");
-        };
+        }
         let (down, scripted) = {
             let mut inner = self.lock();
             if inner.down {
@@ -234,7 +282,7 @@ impl FakeDiscord {
                 return error(status, code, message);
             }
             Some(Scripted::Delay(d)) => Some(d),
-            None => None,
+            Some(Scripted::Ok) | None => None,
         };
         let message = self.store_message(target, json.clone());
         self.record("POST", &path, 200, json, &headers);
@@ -363,4 +411,125 @@ fn message_json(id: &str, target: &Target, body: &Value) -> Value {
         "nonce": body.get("nonce").cloned().unwrap_or(Value::Null),
         "webhook_id": match target { Target::Webhook { id, .. } => Value::String(id.to_string()), _ => Value::Null },
     })
+}
+
+async fn application_info(
+    State(fake): State<FakeDiscord>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    fake.record("GET", uri.path(), 200, Value::Null, &headers);
+    Json(json!({
+        "id": "940000000000000001", "name": "fake-app", "icon": null, "description": "",
+        "bot_public": false, "bot_require_code_grant": false, "verify_key": "00",
+        "owner": { "id": "930000000000000001", "username": "owner", "discriminator": "0000",
+                   "avatar": null, "global_name": null },
+        "team": null, "flags": 0
+    }))
+    .into_response()
+}
+
+/// Bulk command registration: echoes the commands back as Discord would, with ids.
+async fn bulk_commands(
+    State(fake): State<FakeDiscord>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    fake.record("PUT", uri.path(), 200, json.clone(), &headers);
+    let segs: Vec<&str> = uri.path().split('/').collect();
+    let app = segs.get(4).copied().unwrap_or("0").to_owned();
+    let guild = match (segs.get(5), segs.get(6)) {
+        (Some(&"guilds"), Some(g)) => Value::String((*g).to_owned()),
+        _ => Value::Null,
+    };
+    let commands: Vec<Value> = json
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, mut c)| {
+            let o = c.as_object_mut()?;
+            o.insert(
+                "id".into(),
+                json!((1_300_000_000_000_000_000u64 + i as u64).to_string()),
+            );
+            o.insert("application_id".into(), json!(app));
+            o.insert("guild_id".into(), guild.clone());
+            o.insert("version".into(), json!("1"));
+            o.entry("type").or_insert(json!(1));
+            o.entry("description").or_insert(json!(""));
+            o.entry("default_member_permissions").or_insert(Value::Null);
+            Some(c)
+        })
+        .collect();
+    Json(Value::Array(commands)).into_response()
+}
+
+/// JSON bodies as they are; multipart bodies as their `payload_json` plus the attached file names
+/// (under `"_files"`) and sizes, which is what tests look at.
+fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
+    let multipart = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/"));
+    if !multipart {
+        return serde_json::from_slice(body).unwrap_or(Value::Null);
+    }
+    let text = String::from_utf8_lossy(body);
+    let mut payload = Value::Null;
+    let mut files = Vec::new();
+    for part in text.split("\r\n--") {
+        let Some((head, content)) = part.split_once("\r\n\r\n") else {
+            continue;
+        };
+        if head.contains("name=\"payload_json\"") {
+            payload = serde_json::from_str(content.trim_end_matches("\r\n")).unwrap_or(Value::Null);
+        } else if let Some(name) = head
+            .split("filename=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+        {
+            files.push(json!({ "name": name, "bytes": content.len() }));
+        }
+    }
+    if let Value::Object(o) = &mut payload {
+        o.insert("_files".into(), Value::Array(files));
+    }
+    payload
+}
+
+async fn interaction_callback(
+    State(fake): State<FakeDiscord>,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = body_json(&headers, &body);
+    fake.record("POST", uri.path(), 204, json, &headers);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Editing (or reading) an interaction's original reply, where deferred answers land.
+async fn edit_original(
+    State(fake): State<FakeDiscord>,
+    Path((id, _token)): Path<(u64, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let json = body_json(&headers, &body);
+    fake.record(method.as_str(), uri.path(), 200, json.clone(), &headers);
+    let message = message_json(
+        "1200000000000000001",
+        &Target::Webhook {
+            id,
+            token: String::new(),
+        },
+        &json,
+    );
+    Json(message).into_response()
 }

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod discord;
+pub mod gateway;
 
 use std::path::{Path, PathBuf};
 

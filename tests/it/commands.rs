@@ -1,0 +1,252 @@
+//! Slash commands end to end: the real app connects to a fake gateway, registers its commands,
+//! and answers injected interactions through the fake REST API.
+
+use std::time::Duration;
+
+use integrations_bot::config::Secret;
+use serde_json::{json, Value};
+
+use crate::support::discord::{FakeDiscord, Recorded};
+use crate::support::gateway::FakeGateway;
+use crate::support::*;
+
+const APP: u64 = 940_000_000_000_000_001;
+const GUILD: u64 = 950_000_000_000_000_001;
+const ADMIN: u64 = 960_000_000_000_000_001;
+const WAIT: Duration = Duration::from_secs(30);
+/// Choice options travel as the index of the choice (poise registers them as integers).
+const ALL: u64 = 6;
+const XSOLLA: u64 = 1;
+/// Manage Server, the default permission the commands are registered with.
+const MANAGE_GUILD: &str = "32";
+
+struct Bot {
+    app: TestApp,
+    discord: FakeDiscord,
+    gateway: FakeGateway,
+}
+
+async fn connected_bot() -> Bot {
+    let discord = FakeDiscord::start().await;
+    let gateway = FakeGateway::start(APP, GUILD).await;
+    discord.set_gateway_url(gateway.url());
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let base = discord.base();
+    let app = TestApp::start_with(
+        dir,
+        &url,
+        |c| {
+            c.discord_config.guild_id = Some(GUILD);
+            c.discord_config.bot_activity = Some("Payhip sales".into());
+            c.payhip_config.event_types.new_sale = false; // keep the REST log to commands only
+            c.payhip_config.event_types.refund = false;
+            c.payhip_config.event_types.subscriptions = false;
+        },
+        |env| {
+            env.secrets.discord_token = Some(Secret::new("fake-token"));
+            env.discord_api_base = Some(base);
+        },
+    )
+    .await;
+    gateway.wait_for_identify(WAIT).await;
+    discord
+        .wait_for_request("command registration", WAIT, |r| {
+            r.method == "PUT" && r.path.ends_with("/commands")
+        })
+        .await;
+    Bot {
+        app,
+        discord,
+        gateway,
+    }
+}
+
+/// Runs a slash command and returns the final answer (the deferred reply's edit, or the callback).
+async fn run(bot: &Bot, id: u64, name: &str, options: Value) -> Recorded {
+    let token = format!("tok{id}");
+    let payload = bot
+        .gateway
+        .slash_command(id, &token, name, options, ADMIN, "8");
+    bot.gateway.send_interaction(payload).await;
+    let callback = bot
+        .discord
+        .wait_for_request("the interaction callback", WAIT, |r| {
+            r.path.contains(&format!("/interactions/{id}/"))
+        })
+        .await;
+    if callback.body["type"] == 5 {
+        // Deferred: the answer arrives as a follow-up (or an edit of the original reply).
+        bot.discord
+            .wait_for_request("the deferred answer", WAIT, |r| {
+                r.path.contains(&format!("/webhooks/{APP}/{token}")) && r.status < 300
+            })
+            .await
+    } else {
+        callback
+    }
+}
+
+fn field<'a>(embed: &'a Value, name: &str) -> &'a str {
+    embed["fields"]
+        .as_array()
+        .and_then(|f| f.iter().find(|f| f["name"] == name))
+        .and_then(|f| f["value"].as_str())
+        .unwrap_or_else(|| panic!("no field {name} in {embed}"))
+}
+
+#[tokio::test]
+async fn the_bot_identifies_with_plain_intents_and_registers_admin_only_commands() {
+    let bot = connected_bot().await;
+    let identify = bot.gateway.identifies()[0].clone();
+    let intents = identify["intents"].as_u64().unwrap();
+    let privileged = (1 << 1) | (1 << 8) | (1 << 15);
+    assert_eq!(intents & privileged, 0, "no privileged intents: {intents}");
+    assert!(
+        identify.to_string().contains("Payhip sales"),
+        "presence from botActivity: {identify}"
+    );
+    let registration = bot
+        .discord
+        .requests()
+        .into_iter()
+        .find(|r| r.method == "PUT" && r.path.ends_with("/commands"))
+        .unwrap();
+    assert!(
+        registration.path.contains(&format!("/guilds/{GUILD}/")),
+        "registered in the configured guild"
+    );
+    let commands = registration.body.as_array().unwrap();
+    let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
+    for expected in [
+        "sales", "stats", "export", "test", "config", "help", "botinfo",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} registered: {names:?}"
+        );
+    }
+    for c in commands {
+        assert_eq!(
+            c["default_member_permissions"], MANAGE_GUILD,
+            "{} is for server managers only",
+            c["name"]
+        );
+    }
+    bot.app.stop().await;
+}
+
+#[tokio::test]
+async fn stats_sales_and_export_answer_from_the_database() {
+    let bot = connected_bot().await;
+    for name in ["paid", "refunded", "subscription_created"] {
+        assert_eq!(
+            bot.app.post("/webhook/payhip", payhip_signed(name)).await.0,
+            200
+        );
+    }
+    let (body, auth) = xsolla_signed("payment");
+    let req = axum::http::Request::post("/webhook/xsolla")
+        .header("authorization", auth)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(bot.app.oneshot(req).await.0, 204);
+
+    let stats = run(
+        &bot,
+        1,
+        "stats",
+        json!([{"name": "period", "type": 4, "value": ALL}]),
+    )
+    .await;
+    let embed = &stats.body["embeds"][0];
+    assert_eq!(embed["title"], "Sales stats: all");
+    let usd = field(embed, "USD");
+    assert!(
+        usd.contains("Sales: **2**") && usd.contains("$39.98"),
+        "{usd}"
+    );
+    assert!(usd.contains("Refunds: 1 ($29.99)"), "{usd}");
+    assert!(usd.contains("Net: **$9.99**"), "{usd}");
+    assert!(field(embed, "Subscriptions").contains("1 new"));
+    assert_eq!(
+        stats.body["_files"][0]["name"], "revenue.png",
+        "the chart is attached: {}",
+        stats.body
+    );
+
+    let xsolla_only = run(&bot, 22, "stats", json!([{"name": "period", "type": 4, "value": ALL}, {"name": "provider", "type": 4, "value": XSOLLA}])).await;
+    let usd = field(&xsolla_only.body["embeds"][0], "USD");
+    assert!(
+        usd.contains("Sales: **1**") && usd.contains("$9.99"),
+        "{usd}"
+    );
+
+    let sales = run(&bot, 23, "sales", json!([])).await;
+    let page = sales.body["embeds"][0]["description"].as_str().unwrap();
+    assert_eq!(page.lines().count(), 4, "{page}");
+    assert!(
+        page.contains("Refund") && page.contains("Pixel Art Course") && page.contains("Xsolla"),
+        "{page}"
+    );
+    assert!(
+        !page.contains("example.com"),
+        "customers hidden by default: {page}"
+    );
+
+    let export = run(
+        &bot,
+        4,
+        "export",
+        json!([{"name": "period", "type": 4, "value": ALL}]),
+    )
+    .await;
+    let file = &export.body["_files"][0];
+    assert!(
+        file["name"].as_str().unwrap().ends_with(".csv"),
+        "{}",
+        export.body
+    );
+    bot.app.stop().await;
+}
+
+#[tokio::test]
+async fn answers_are_private_unless_public_is_asked() {
+    let bot = connected_bot().await;
+    let token = "tok-private";
+    bot.gateway
+        .send_interaction(
+            bot.gateway
+                .slash_command(10, token, "stats", json!([]), ADMIN, "8"),
+        )
+        .await;
+    let callback = bot
+        .discord
+        .wait_for_request("callback", WAIT, |r| r.path.contains("/interactions/10/"))
+        .await;
+    assert_eq!(
+        callback.body["data"]["flags"], 64,
+        "ephemeral: {}",
+        callback.body
+    );
+    bot.gateway
+        .send_interaction(bot.gateway.slash_command(
+            11,
+            "tok-public",
+            "stats",
+            json!([{"name": "public", "type": 5, "value": true}]),
+            ADMIN,
+            "8",
+        ))
+        .await;
+    let callback = bot
+        .discord
+        .wait_for_request("callback", WAIT, |r| r.path.contains("/interactions/11/"))
+        .await;
+    assert_ne!(
+        callback.body["data"]["flags"], 64,
+        "public: {}",
+        callback.body
+    );
+    bot.app.stop().await;
+}
