@@ -104,7 +104,7 @@ pub const HOUR_MS: i64 = 3_600_000;
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// Roll-up granularity: UTC hours, days and months.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Grain {
     Hour,
     Day,
@@ -146,6 +146,59 @@ impl Grain {
             Grain::Hour => f + HOUR_MS,
             Grain::Day => f + DAY_MS,
             Grain::Month => Grain::Month.floor(f + 32 * DAY_MS),
+        }
+    }
+}
+
+/// Roll-up deltas of one batch, summed per bucket before they are written.
+#[derive(Default)]
+pub(crate) struct Rollups {
+    /// (grain, bucket, provider, currency) -> [sales, gross, fees, refunds, refunded]
+    money: std::collections::HashMap<(Grain, i64, String, String), [i64; 5]>,
+    /// (grain, bucket, provider, product) -> [orders, quantity]
+    products: std::collections::HashMap<(Grain, i64, String, String), [i64; 2]>,
+}
+
+const GRAINS: [Grain; 3] = [Grain::Hour, Grain::Day, Grain::Month];
+
+impl Rollups {
+    fn sale(&mut self, at: i64, provider: &str, sale: &crate::domain::Sale) {
+        for grain in GRAINS {
+            let key = (
+                grain,
+                grain.floor(at),
+                provider.to_owned(),
+                sale.total.currency.clone(),
+            );
+            let m = self.money.entry(key).or_default();
+            m[0] += 1;
+            m[1] += sale.total.minor;
+            m[2] += sale.fees_minor.unwrap_or(0);
+            for item in &sale.items {
+                let key = (
+                    grain,
+                    grain.floor(at),
+                    provider.to_owned(),
+                    item.name.clone(),
+                );
+                let p = self.products.entry(key).or_default();
+                p[0] += 1;
+                p[1] += i64::from(item.quantity);
+            }
+        }
+    }
+
+    fn refund(&mut self, at: i64, provider: &str, amount: &crate::domain::Money) {
+        for grain in GRAINS {
+            let key = (
+                grain,
+                grain.floor(at),
+                provider.to_owned(),
+                amount.currency.clone(),
+            );
+            let m = self.money.entry(key).or_default();
+            m[3] += 1;
+            m[4] += amount.minor;
         }
     }
 }
@@ -273,7 +326,7 @@ macro_rules! backend {
             type Db = $db;
             type Tx<'c> = sqlx::Transaction<'c, Db>;
 
-            pub async fn insert(tx: &mut Tx<'_>, new: &NewEvent) -> Result<Inserted, DbError> {
+            pub async fn insert(tx: &mut Tx<'_>, new: &NewEvent, rollups: &mut Rollups) -> Result<Inserted, DbError> {
                 let e = &new.event;
                 let data = serde_json::to_string(e).map_err(|source| DbError::Corrupt { id: 0, source })?;
                 let amount = e.amount();
@@ -301,7 +354,7 @@ macro_rules! backend {
                     return Ok(Inserted::Duplicate);
                 };
                 if !e.test {
-                    record_facts(tx, event_id, e).await?;
+                    record_facts(tx, event_id, e, rollups).await?;
                 }
                 let now = millis(new.received_at);
                 for destination in &new.destinations {
@@ -319,7 +372,7 @@ macro_rules! backend {
             }
 
             /// The queryable tables behind stats; test events never reach them.
-            async fn record_facts(tx: &mut Tx<'_>, event_id: i64, e: &Event) -> Result<(), DbError> {
+            async fn record_facts(tx: &mut Tx<'_>, event_id: i64, e: &Event, rollups: &mut Rollups) -> Result<(), DbError> {
                 let at = millis(e.occurred_at);
                 match &e.detail {
                     Detail::Sale(s) => {
@@ -338,39 +391,7 @@ macro_rules! backend {
                         .bind(&s.payment_method)
                         .execute(&mut **tx)
                         .await?;
-                        let [h, d, m] = buckets(at);
-                        sqlx::query(
-                            "INSERT INTO rollup_money (grain, bucket, provider, currency, sales, gross_minor, fees_minor) \
-                             VALUES ('h', $1, $4, $5, 1, $6, $7), ('d', $2, $4, $5, 1, $6, $7), ('m', $3, $4, $5, 1, $6, $7) \
-                             ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
-                             sales = rollup_money.sales + 1, gross_minor = rollup_money.gross_minor + excluded.gross_minor, \
-                             fees_minor = rollup_money.fees_minor + excluded.fees_minor",
-                        )
-                        .bind(h)
-                        .bind(d)
-                        .bind(m)
-                        .bind(&e.provider)
-                        .bind(&s.total.currency)
-                        .bind(s.total.minor)
-                        .bind(s.fees_minor.unwrap_or(0))
-                        .execute(&mut **tx)
-                        .await?;
-                        for item in &s.items {
-                            sqlx::query(
-                                "INSERT INTO rollup_products (grain, bucket, provider, product, orders, quantity) \
-                                 VALUES ('h', $1, $4, $5, 1, $6), ('d', $2, $4, $5, 1, $6), ('m', $3, $4, $5, 1, $6) \
-                                 ON CONFLICT (grain, bucket, provider, product) DO UPDATE SET \
-                                 orders = rollup_products.orders + 1, quantity = rollup_products.quantity + excluded.quantity",
-                            )
-                            .bind(h)
-                            .bind(d)
-                            .bind(m)
-                            .bind(&e.provider)
-                            .bind(&item.name)
-                            .bind(i64::from(item.quantity))
-                            .execute(&mut **tx)
-                            .await?;
-                        }
+                        rollups.sale(at, &e.provider, s);
                         for item in &s.items {
                             sqlx::query(
                                 "INSERT INTO sale_items (sale_event_id, product_id, product_name, quantity, \
@@ -412,21 +433,7 @@ macro_rules! backend {
                         .bind(&r.amount.currency)
                         .execute(&mut **tx)
                         .await?;
-                        let [h, d, m] = buckets(at);
-                        sqlx::query(
-                            "INSERT INTO rollup_money (grain, bucket, provider, currency, refunds, refund_minor) \
-                             VALUES ('h', $1, $4, $5, 1, $6), ('d', $2, $4, $5, 1, $6), ('m', $3, $4, $5, 1, $6) \
-                             ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
-                             refunds = rollup_money.refunds + 1, refund_minor = rollup_money.refund_minor + excluded.refund_minor",
-                        )
-                        .bind(h)
-                        .bind(d)
-                        .bind(m)
-                        .bind(&e.provider)
-                        .bind(&r.amount.currency)
-                        .bind(r.amount.minor)
-                        .execute(&mut **tx)
-                        .await?;
+                        rollups.refund(at, &e.provider, &r.amount);
                     }
                     Detail::Subscription(s) => {
                         let status = match e.kind {
@@ -469,8 +476,49 @@ macro_rules! backend {
             pub async fn insert_batch(pool: &sqlx::Pool<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
                 let mut tx = pool.begin().await?;
                 let mut out = Vec::with_capacity(batch.len());
+                let mut rollups = Rollups::default();
                 for new in batch {
-                    out.push(insert(&mut tx, new).await?);
+                    out.push(insert(&mut tx, new, &mut rollups).await?);
+                }
+                // One upsert per bucket touched by the batch, not per event.
+                for ((grain, bucket, provider, currency), [sales, gross, fees, refunds, refunded]) in &rollups.money {
+                    sqlx::query(
+                        "INSERT INTO rollup_money (grain, bucket, provider, currency, sales, gross_minor, fees_minor, \
+                         refunds, refund_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
+                         sales = rollup_money.sales + excluded.sales, \
+                         gross_minor = rollup_money.gross_minor + excluded.gross_minor, \
+                         fees_minor = rollup_money.fees_minor + excluded.fees_minor, \
+                         refunds = rollup_money.refunds + excluded.refunds, \
+                         refund_minor = rollup_money.refund_minor + excluded.refund_minor",
+                    )
+                    .bind(grain.code())
+                    .bind(bucket)
+                    .bind(provider)
+                    .bind(currency)
+                    .bind(sales)
+                    .bind(gross)
+                    .bind(fees)
+                    .bind(refunds)
+                    .bind(refunded)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for ((grain, bucket, provider, product), [orders, quantity]) in &rollups.products {
+                    sqlx::query(
+                        "INSERT INTO rollup_products (grain, bucket, provider, product, orders, quantity) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (grain, bucket, provider, product) DO UPDATE SET \
+                         orders = rollup_products.orders + excluded.orders, \
+                         quantity = rollup_products.quantity + excluded.quantity",
+                    )
+                    .bind(grain.code())
+                    .bind(bucket)
+                    .bind(provider)
+                    .bind(product)
+                    .bind(orders)
+                    .bind(quantity)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 tx.commit().await?;
                 Ok(out)
