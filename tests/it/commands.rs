@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 
-use integrations_bot::config::Secret;
 use serde_json::{json, Value};
 
 use crate::support::discord::{FakeDiscord, Recorded};
@@ -30,24 +29,13 @@ async fn connected_bot() -> Bot {
     let discord = FakeDiscord::start().await;
     let gateway = FakeGateway::start(APP, GUILD).await;
     discord.set_gateway_url(gateway.url());
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    let base = discord.base();
-    let app = TestApp::start_with(
-        dir,
-        &url,
-        |c| {
-            c.discord_config.guild_id = Some(GUILD);
-            c.discord_config.bot_activity = Some("Payhip sales".into());
-            c.payhip_config.event_types.new_sale = false; // keep the REST log to commands only
-            c.payhip_config.event_types.refund = false;
-            c.payhip_config.event_types.subscriptions = false;
-        },
-        |env| {
-            env.secrets.discord_token = Some(Secret::new("fake-token"));
-            env.discord_api_base = Some(base);
-        },
-    )
+    let app = TestApp::with_discord(discord.base(), |c| {
+        c.discord_config.guild_id = Some(GUILD);
+        c.discord_config.bot_activity = Some("Payhip sales".into());
+        c.payhip_config.event_types.new_sale = false; // keep the REST log to commands only
+        c.payhip_config.event_types.refund = false;
+        c.payhip_config.event_types.subscriptions = false;
+    })
     .await;
     gateway.wait_for_identify(WAIT).await;
     discord

@@ -24,21 +24,10 @@ fn channels(c: &mut Config) {
 }
 
 async fn app_with(discord: &FakeDiscord, configure: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    let base = discord.base();
-    TestApp::start_with(
-        dir,
-        &url,
-        |c| {
-            channels(c);
-            configure(c);
-        },
-        |env| {
-            env.secrets.discord_token = Some(Secret::new("fake-bot-token"));
-            env.discord_api_base = Some(base);
-        },
-    )
+    TestApp::with_discord(discord.base(), |c| {
+        channels(c);
+        configure(c);
+    })
     .await
 }
 

@@ -6,7 +6,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use integrations_bot::config::Secret;
 use integrations_bot::db::Store;
 use rand::Rng;
 use serde_json::Value;
@@ -156,23 +155,12 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
         })
         .collect();
     discord.script(script);
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    let base = discord.base();
-    let app = TestApp::start_with(
-        dir,
-        &url,
-        |c| {
-            c.discord_config.sales_channel_id = Some(42);
-            c.delivery.initial_backoff_ms = 50;
-            c.delivery.max_backoff_ms = 2_000;
-            c.delivery.max_attempts = 1_000;
-        },
-        |env| {
-            env.secrets.discord_token = Some(Secret::new("token"));
-            env.discord_api_base = Some(base);
-        },
-    )
+    let app = TestApp::with_discord(discord.base(), |c| {
+        c.discord_config.sales_channel_id = Some(42);
+        c.delivery.initial_backoff_ms = 50;
+        c.delivery.max_backoff_ms = 2_000;
+        c.delivery.max_attempts = 1_000;
+    })
     .await;
     let ids: Vec<String> = (0..300).map(|i| format!("F-{i:03}")).collect();
     for id in &ids[..150] {

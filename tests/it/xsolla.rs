@@ -88,18 +88,9 @@ async fn forged_missing_or_reencoded_signatures_get_invalid_signature() {
 #[tokio::test]
 async fn a_signed_payment_posts_one_sale_notice_naming_xsolla() {
     let discord = FakeDiscord::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    let base = discord.base();
-    let app = TestApp::start_with(
-        dir,
-        &url,
-        |c| c.discord_config.sales_channel_id = Some(77),
-        |env| {
-            env.secrets.discord_token = Some(Secret::new("token"));
-            env.discord_api_base = Some(base);
-        },
-    )
+    let app = TestApp::with_discord(discord.base(), |c| {
+        c.discord_config.sales_channel_id = Some(77)
+    })
     .await;
     let (body, auth) = xsolla_signed("payment");
     send(&app, body.clone(), Some(&auth)).await;

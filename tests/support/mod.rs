@@ -118,6 +118,20 @@ impl TestApp {
         TestApp { running, dir, base }
     }
 
+    /// An app with a bot token, pointed at a fake Discord at `discord_base`.
+    pub async fn with_discord(
+        discord_base: String,
+        configure: impl FnOnce(&mut Config),
+    ) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = fresh_database_url(dir.path()).await;
+        Self::start_with(dir, &url, configure, |env| {
+            env.secrets.discord_token = Some(Secret::new("fake-bot-token"));
+            env.discord_api_base = Some(discord_base);
+        })
+        .await
+    }
+
     pub fn store(&self) -> &Store {
         self.running.state.store()
     }
