@@ -238,3 +238,71 @@ async fn answers_are_private_unless_public_is_asked() {
     );
     bot.app.stop().await;
 }
+
+#[tokio::test]
+async fn sales_pages_turn_for_the_caller_only() {
+    let bot = connected_bot().await;
+    for i in 0..15 {
+        let mut v = fixture("payhip/paid.json");
+        v["id"] = Value::String(format!("PAGE-{i:02}"));
+        v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
+        let (status, _) = bot
+            .app
+            .post("/webhook/payhip", serde_json::to_vec(&v).unwrap())
+            .await;
+        assert_eq!(status, 200);
+    }
+    let first = run(
+        &bot,
+        30,
+        "sales",
+        json!([{"name": "count", "type": 4, "value": 15}]),
+    )
+    .await;
+    let footer = first.body["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(footer.starts_with("Page 1 of 2"), "{footer}");
+    let buttons = first.body["components"][0]["components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let labels: Vec<&str> = buttons.iter().filter_map(|b| b["label"].as_str()).collect();
+    assert_eq!(labels, ["⏮ First", "◀ Previous", "Next ▶", "Last ⏭"]);
+
+    // Someone else presses Next: refused privately, the page does not turn.
+    let next = "30:next";
+    bot.gateway
+        .send_interaction(bot.gateway.button_click(31, "tok31", next, 1, 999))
+        .await;
+    let refused = bot
+        .discord
+        .wait_for_request("the refusal", WAIT, |r| {
+            r.path.contains("/interactions/31/")
+        })
+        .await;
+    assert_eq!(refused.body["type"], 4, "{}", refused.body);
+    assert_eq!(refused.body["data"]["flags"], 64);
+
+    // The caller presses Next: the same message shows page 2.
+    bot.gateway
+        .send_interaction(bot.gateway.button_click(32, "tok32", next, 1, ADMIN))
+        .await;
+    let turned = bot
+        .discord
+        .wait_for_request("the page turn", WAIT, |r| {
+            r.path.contains("/interactions/32/")
+        })
+        .await;
+    assert_eq!(
+        turned.body["type"], 7,
+        "an update of the message: {}",
+        turned.body
+    );
+    let footer = turned.body["data"]["embeds"][0]["footer"]["text"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(footer.starts_with("Page 2 of 2"), "{footer}");
+    bot.app.stop().await;
+}
