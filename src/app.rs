@@ -47,6 +47,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     for warning in settings.config.warnings() {
         tracing::warn!("{warning}");
     }
+    if let Some(base) = &settings.discord_api_base {
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            anyhow::bail!("DISCORD_API_BASE / discordConfig.apiBaseUrl must be an http(s) URL like \"http://127.0.0.1:8080\"");
+        }
+    }
     let store = Store::connect(&settings.database_url)
         .await
         .with_context(|| {
@@ -92,7 +97,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     }
     let shutdown = CancellationToken::new();
     let worker_task = tokio::spawn(worker.run(shutdown.child_token()));
-    let bot_task = state.settings().secrets.discord_token.clone().map(|token| {
+    let commands = state.config().discord_config.commands_enabled();
+    if !commands {
+        tracing::info!("slash commands are off on this instance (discordConfig.commands: false)");
+    }
+    let bot_task = state.settings().secrets.discord_token.clone().filter(|_| commands).map(|token| {
         let (state, stop) = (state.clone(), shutdown.child_token());
         tokio::spawn(async move {
             // Intake and delivery go on without the gateway; only commands need it.

@@ -73,9 +73,16 @@ pub struct DiscordConfig {
     pub api_base_url: Option<String>,
     /// IANA time zone (e.g. "Europe/Paris") that periods like "today" follow. Default UTC.
     pub timezone: Option<String>,
+    /// Whether this instance connects to the gateway and answers slash commands. With several
+    /// instances on one database, leave it on for one of them only.
+    pub commands: Option<bool>,
 }
 
 impl DiscordConfig {
+    pub fn commands_enabled(&self) -> bool {
+        self.commands.unwrap_or(true)
+    }
+
     /// The configured time zone; validation guarantees it parses.
     pub fn tz(&self) -> chrono_tz::Tz {
         self.timezone

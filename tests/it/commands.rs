@@ -306,3 +306,26 @@ async fn sales_pages_turn_for_the_caller_only() {
     assert!(footer.starts_with("Page 2 of 2"), "{footer}");
     bot.app.stop().await;
 }
+
+#[tokio::test]
+async fn an_instance_with_commands_off_posts_notices_without_a_gateway() {
+    let discord = FakeDiscord::start().await;
+    let app = TestApp::with_discord(discord.base(), |c| {
+        c.discord_config.commands = Some(false);
+        c.discord_config.sales_channel_id = Some(42);
+    })
+    .await;
+    assert_eq!(
+        app.post("/webhook/payhip", payhip_signed("paid")).await.0,
+        200
+    );
+    discord.wait_for_messages(1, WAIT).await;
+    app.stop().await;
+    assert!(
+        discord
+            .requests()
+            .iter()
+            .all(|r| !r.path.contains("/gateway")),
+        "no gateway session was opened"
+    );
+}
