@@ -35,6 +35,23 @@ pub enum DbError {
     WriterGone,
 }
 
+impl DbError {
+    /// Deadlocks, serialization failures and a busy SQLite file: the same write may succeed if
+    /// tried again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                matches!(
+                    e.code().as_deref(),
+                    Some("40P01" | "40001" | "5" | "6" | "517")
+                )
+            }
+            DbError::Sqlx(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_)) => true,
+            _ => false,
+        }
+    }
+}
+
 /// A connection pool to whichever backend the URL chose.
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -150,13 +167,14 @@ impl Grain {
     }
 }
 
-/// Roll-up deltas of one batch, summed per bucket before they are written.
+/// Roll-up deltas of one batch, summed per bucket before they are written. Sorted, so every
+/// transaction locks buckets in the same order and two instances cannot deadlock on them.
 #[derive(Default)]
 pub(crate) struct Rollups {
     /// (grain, bucket, provider, currency) -> [sales, gross, fees, refunds, refunded]
-    money: std::collections::HashMap<(Grain, i64, String, String), [i64; 5]>,
+    money: std::collections::BTreeMap<(Grain, i64, String, String), [i64; 5]>,
     /// (grain, bucket, provider, product) -> [orders, quantity]
-    products: std::collections::HashMap<(Grain, i64, String, String), [i64; 2]>,
+    products: std::collections::BTreeMap<(Grain, i64, String, String), [i64; 2]>,
 }
 
 const GRAINS: [Grain; 3] = [Grain::Hour, Grain::Day, Grain::Month];
@@ -474,11 +492,18 @@ macro_rules! backend {
 
             /// Writes a batch in one transaction: one fsync for many webhooks.
             pub async fn insert_batch(pool: &sqlx::Pool<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+                // Rows are written in key order so that concurrent batches (several instances on
+                // one PostgreSQL database) take their locks in the same order.
+                let mut order: Vec<usize> = (0..batch.len()).collect();
+                order.sort_by(|a, b| {
+                    let (a, b) = (&batch[*a].event, &batch[*b].event);
+                    (&a.provider, &a.idempotency_key).cmp(&(&b.provider, &b.idempotency_key))
+                });
                 let mut tx = pool.begin().await?;
-                let mut out = Vec::with_capacity(batch.len());
+                let mut out = vec![Inserted::Duplicate; batch.len()];
                 let mut rollups = Rollups::default();
-                for new in batch {
-                    out.push(insert(&mut tx, new, &mut rollups).await?);
+                for i in order {
+                    out[i] = insert(&mut tx, batch[i], &mut rollups).await?;
                 }
                 // One upsert per bucket touched by the batch, not per event.
                 for ((grain, bucket, provider, currency), [sales, gross, fees, refunds, refunded]) in &rollups.money {

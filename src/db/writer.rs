@@ -66,14 +66,26 @@ async fn run(
             break;
         }
         let events: Vec<&NewEvent> = batch.iter().map(|(e, _)| e).collect();
-        let results = match store.insert_batch(&events).await {
+        // A transaction can lose a lock race to another instance; one more try usually wins.
+        let first = match store.insert_batch(&events).await {
+            Err(e) if e.is_transient() => {
+                tracing::debug!("batch insert conflicted, retrying: {e}");
+                store.insert_batch(&events).await
+            }
+            other => other,
+        };
+        let results = match first {
             Ok(results) => results.into_iter().map(Ok).collect(),
             // One bad row must not fail its neighbours: retry each alone.
             Err(batch_error) if batch.len() > 1 => {
                 tracing::warn!("batch insert failed, retrying one by one: {batch_error}");
                 let mut out = Vec::with_capacity(events.len());
                 for e in &events {
-                    out.push(store.insert_batch(&[*e]).await.map(|mut v| v.remove(0)));
+                    let mut one = store.insert_batch(&[*e]).await;
+                    if matches!(&one, Err(err) if err.is_transient()) {
+                        one = store.insert_batch(&[*e]).await;
+                    }
+                    out.push(one.map(|mut v| v.remove(0)));
                 }
                 out
             }

@@ -10,7 +10,7 @@ use integrations_bot::db::Store;
 use rand::Rng;
 use serde_json::Value;
 
-use crate::process::{kill, spawn_bot_with, write_config};
+use crate::process::{kill, spawn_bot_with, write_config, Setup};
 use crate::support::discord::{FakeDiscord, Scripted};
 use crate::support::*;
 
@@ -82,19 +82,12 @@ async fn send_all(
 
 #[tokio::test]
 async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
-    let discord = FakeDiscord::start().await;
-    let base = discord.base();
-    let env = [
-        ("DISCORD_TOKEN", "fake-token"),
-        ("DISCORD_API_BASE", base.as_str()),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    write_config(dir.path());
+    let setup = Setup::new().await;
+    let (discord, url) = (&setup.discord, &setup.url);
     let ids: Vec<String> = (0..1000).map(|i| format!("K-{i:04}")).collect();
     let kill_at = rand::thread_rng().gen_range(100..900);
 
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     let killer = Arc::new(tokio::sync::Notify::new());
     let pid = bot.child.id();
     let k = Arc::clone(&killer);
@@ -116,7 +109,7 @@ async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
     );
 
     // The store retries what was not acknowledged; the bot comes back.
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     let rest: Vec<String> = ids
         .iter()
         .filter(|i| !first.contains(*i))
@@ -132,11 +125,11 @@ async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
     discord
         .wait_for_messages(ids.len(), Duration::from_secs(120))
         .await;
-    let store = Store::connect(&url).await.unwrap();
+    let store = Store::connect(url).await.unwrap();
     assert_eq!(store.table_counts().await.unwrap().sales, ids.len() as i64);
     store.close().await;
     kill(bot);
-    let got = announced(&discord);
+    let got = announced(discord);
     let unique: HashSet<&String> = got.iter().collect();
     assert_eq!(got.len(), ids.len(), "no sale announced twice");
     assert_eq!(unique.len(), ids.len(), "every sale announced");

@@ -8,8 +8,7 @@ use futures_util::StreamExt;
 use integrations_bot::db::Store;
 use serde_json::Value;
 
-use crate::process::{kill, spawn_bot_with, write_config};
-use crate::support::discord::FakeDiscord;
+use crate::process::{kill, Setup};
 use crate::support::*;
 
 const WEBHOOKS: usize = 500;
@@ -28,18 +27,11 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
         postgres_server().is_some(),
         "TEST_DATABASE_URL must name a PostgreSQL server"
     );
-    let discord = FakeDiscord::start().await;
-    let base = discord.base();
-    let env = [
-        ("DISCORD_TOKEN", "fake-token"),
-        ("DISCORD_API_BASE", base.as_str()),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    Store::connect(&url).await.unwrap().close().await; // migrate once, before both start
-    write_config(dir.path());
-    let a = spawn_bot_with(dir.path(), &url, &env);
-    let b = spawn_bot_with(dir.path(), &url, &env);
+    let setup = Setup::new().await;
+    let (discord, url) = (&setup.discord, &setup.url);
+    Store::connect(url).await.unwrap().close().await; // migrate once, before both start
+    let a = setup.spawn();
+    let b = setup.spawn();
     let (a_base, b_base) = (a.base.clone(), b.base.clone());
     let client = reqwest::Client::new();
 
@@ -109,7 +101,7 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
     let posted = discord
         .wait_for_messages(WEBHOOKS, Duration::from_secs(90))
         .await;
-    let store = Store::connect(&url).await.unwrap();
+    let store = Store::connect(url).await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     while store.outbox_counts().await.unwrap().pending > 0 {
         assert!(Instant::now() < deadline, "notices still pending");

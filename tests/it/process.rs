@@ -202,6 +202,33 @@ async fn post_all(bot: &Bot, names: &[&str]) {
     }
 }
 
+/// A bot process pointed at its own fake Discord, on a fresh database, with the test config.
+pub(crate) struct Setup {
+    pub(crate) discord: FakeDiscord,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) url: String,
+}
+
+impl Setup {
+    pub(crate) async fn new() -> Setup {
+        let discord = FakeDiscord::start().await;
+        let dir = tempfile::tempdir().unwrap();
+        let url = fresh_database_url(dir.path()).await;
+        write_config(dir.path());
+        Setup { discord, dir, url }
+    }
+
+    /// Starts (another) bot process on this setup's database and fake Discord.
+    pub(crate) fn spawn(&self) -> Bot {
+        let base = self.discord.base();
+        let env = [
+            ("DISCORD_TOKEN", "fake-token"),
+            ("DISCORD_API_BASE", base.as_str()),
+        ];
+        spawn_bot_with(self.dir.path(), &self.url, &env)
+    }
+}
+
 pub(crate) fn kill(mut bot: Bot) {
     bot.child.kill().unwrap();
     bot.child.wait().unwrap();
@@ -209,18 +236,11 @@ pub(crate) fn kill(mut bot: Bot) {
 
 #[tokio::test]
 async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart() {
-    let discord = FakeDiscord::start().await;
-    let base = discord.base();
-    let env = [
-        ("DISCORD_TOKEN", "fake-token"),
-        ("DISCORD_API_BASE", base.as_str()),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    write_config(dir.path());
+    let setup = Setup::new().await;
+    let discord = &setup.discord;
 
     discord.set_down(true);
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     post_all(&bot, &["paid"]).await;
     discord
         .wait_for_requests(1, std::time::Duration::from_secs(20))
@@ -228,7 +248,7 @@ async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart(
     kill(bot);
 
     discord.set_down(false);
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     let posted = discord
         .wait_for_messages(1, std::time::Duration::from_secs(20))
         .await;
@@ -239,32 +259,25 @@ async fn notices_pending_when_the_process_dies_are_delivered_once_after_restart(
 
 #[tokio::test]
 async fn a_post_whose_answer_was_lost_is_not_posted_twice_after_restart() {
-    let discord = FakeDiscord::start().await;
-    let base = discord.base();
-    let env = [
-        ("DISCORD_TOKEN", "fake-token"),
-        ("DISCORD_API_BASE", base.as_str()),
-    ];
-    let dir = tempfile::tempdir().unwrap();
-    let url = fresh_database_url(dir.path()).await;
-    write_config(dir.path());
+    let setup = Setup::new().await;
+    let (discord, url) = (&setup.discord, &setup.url);
 
     // Discord takes the message but the bot dies before the answer arrives.
     discord.script([Scripted::Delay(std::time::Duration::from_secs(5))]);
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     post_all(&bot, &["paid"]).await;
     discord
         .wait_for_messages(1, std::time::Duration::from_secs(20))
         .await;
     kill(bot);
 
-    let bot = spawn_bot_with(dir.path(), &url, &env);
+    let bot = setup.spawn();
     // The restarted bot posts the row again with the same nonce; Discord answers with the
     // existing message instead of creating a second one.
     discord
         .wait_for_requests(2, std::time::Duration::from_secs(20))
         .await;
-    let store = Store::connect(&url).await.unwrap();
+    let store = Store::connect(url).await.unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while store.outbox_counts().await.unwrap().delivered != 1 {
         assert!(

@@ -59,7 +59,8 @@ struct Inner {
     down: bool,
     messages: Vec<Posted>,
     requests: Vec<Recorded>,
-    /// (target, nonce) -> message JSON, for enforce_nonce.
+    /// (target, nonce) -> message JSON of the first message created with that nonce, so that a
+    /// repeat with `enforce_nonce` gets it back as real Discord does.
     nonces: HashMap<(String, String), Value>,
     next_id: u64,
     gateway_url: String,
@@ -95,9 +96,14 @@ impl FakeDiscord {
                 post(channel_message),
             )
             .route("/api/v10/webhooks/{id}/{token}", post(webhook_message))
+            // Discord still answers webhook URLs with an older version or none, so the fake must
+            // not be stricter than Discord for a client that skips the bot's rewrite to v10.
+            .route("/api/v9/webhooks/{id}/{token}", post(webhook_message))
+            .route("/api/webhooks/{id}/{token}", post(webhook_message))
             .route("/api/v10/gateway/bot", get(gateway))
             .route("/api/v10/gateway", get(gateway))
             .route("/api/v10/oauth2/applications/@me", get(application_info))
+            .route("/api/v10/users/@me", get(current_user))
             .route(
                 "/api/v10/applications/{app}/guilds/{guild}/commands",
                 axum::routing::put(bulk_commands),
@@ -277,7 +283,13 @@ impl FakeDiscord {
                 let (code, message) = match status {
                     403 => (50013, "Missing Permissions"),
                     404 => (10003, "Unknown Channel"),
-                    _ => (0, "Internal Server Error"),
+                    _ => (
+                        0,
+                        StatusCode::from_u16(status)
+                            .ok()
+                            .and_then(|s| s.canonical_reason())
+                            .unwrap_or("Internal Server Error"),
+                    ),
                 };
                 return error(status, code, message);
             }
@@ -311,8 +323,11 @@ impl FakeDiscord {
             inner.next_id += 1;
             let id = inner.next_id.to_string();
             let message = message_json(&id, &target, &body);
-            if let (true, Some(nonce)) = (enforced, nonce) {
-                inner.nonces.insert((key, nonce), message.clone());
+            if let Some(nonce) = nonce {
+                inner
+                    .nonces
+                    .entry((key, nonce))
+                    .or_insert_with(|| message.clone());
             }
             inner.messages.push(Posted {
                 target,
@@ -395,8 +410,7 @@ fn message_json(id: &str, target: &Target, body: &Value) -> Value {
     json!({
         "id": id,
         "channel_id": channel_id,
-        "author": { "id": "900000000000000001", "username": "fake-bot", "discriminator": "0000",
-                    "avatar": null, "bot": true, "global_name": null },
+        "author": bot_user(),
         "content": body.get("content").cloned().unwrap_or(Value::String(String::new())),
         "timestamp": chrono::Utc::now().to_rfc3339(),
         "edited_timestamp": null,
@@ -421,12 +435,24 @@ async fn application_info(
     fake.record("GET", uri.path(), 200, Value::Null, &headers);
     Json(json!({
         "id": "940000000000000001", "name": "fake-app", "icon": null, "description": "",
-        "bot_public": false, "bot_require_code_grant": false, "verify_key": "00",
+        "bot_public": true, "bot_require_code_grant": false, "verify_key": "",
         "owner": { "id": "930000000000000001", "username": "owner", "discriminator": "0000",
                    "avatar": null, "global_name": null },
         "team": null, "flags": 0
     }))
     .into_response()
+}
+
+/// The bot's own user, for clients that look themselves up before posting.
+async fn current_user(State(fake): State<FakeDiscord>, uri: Uri, headers: HeaderMap) -> Response {
+    fake.record("GET", uri.path(), 200, Value::Null, &headers);
+    Json(bot_user()).into_response()
+}
+
+/// The author of every message the fake creates, so that ids agree across routes.
+fn bot_user() -> Value {
+    json!({ "id": "900000000000000001", "username": "fake-bot", "discriminator": "0000",
+            "avatar": null, "bot": true, "global_name": null })
 }
 
 /// Bulk command registration: echoes the commands back as Discord would, with ids.
