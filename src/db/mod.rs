@@ -77,7 +77,7 @@ pub enum Inserted {
 }
 
 /// An outbox row claimed for delivery, with the event it announces.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Claimed {
     pub id: i64,
     pub event_id: i64,
@@ -86,6 +86,64 @@ pub struct Claimed {
     pub attempts: i64,
     pub created_at: i64,
     pub event: Event,
+}
+
+/// A stored destination for messages: a webhook URL's token is a secret, so it is cut off.
+fn redacted_destination(destination: &str) -> String {
+    match destination
+        .strip_prefix("webhook:")
+        .and_then(crate::domain::DiscordWebhook::parse)
+    {
+        Some(hook) => format!("webhook:{}", hook.redacted()),
+        None if destination.starts_with("webhook:") => "webhook:***".to_owned(),
+        None => destination.to_owned(),
+    }
+}
+
+impl std::fmt::Debug for Claimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claimed")
+            .field("id", &self.id)
+            .field("event_id", &self.event_id)
+            .field("destination", &redacted_destination(&self.destination))
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for OutboxRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OutboxRow")
+            .field("id", &self.id)
+            .field("event_id", &self.event_id)
+            .field("destination", &redacted_destination(&self.destination))
+            .field("status", &self.status)
+            .field("attempts", &self.attempts)
+            .field("last_error", &self.last_error)
+            .field("discord_message_id", &self.discord_message_id)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod redaction_tests {
+    #[test]
+    fn outbox_rows_do_not_show_webhook_tokens() {
+        let row = super::OutboxRow {
+            id: 1,
+            event_id: 1,
+            destination: "webhook:https://discord.com/api/webhooks/55/secret-token".into(),
+            status: "dead".into(),
+            attempts: 1,
+            last_error: None,
+            discord_message_id: None,
+        };
+        let text = format!("{row:?}");
+        assert!(
+            !text.contains("secret-token") && text.contains("webhook 55"),
+            "{text}"
+        );
+    }
 }
 
 /// Counts of the outbox by state, for `/botinfo`, logs and tests.
@@ -97,7 +155,7 @@ pub struct OutboxCounts {
     pub dead: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Clone, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub event_id: i64,
