@@ -138,9 +138,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             },
         )
     });
-    let content = match (content, event.test) {
-        (Some(c), true) => Some(format!("[TEST] {c}")),
-        (c, _) => c.filter(|c| !c.trim().is_empty()),
+    let content = match content.filter(|c| !c.trim().is_empty()) {
+        Some(c) if event.test => Some(format!("[TEST] {c}")),
+        c => c,
     };
     let mut message = Message {
         content,

@@ -77,7 +77,13 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
                 .map(Destination::Webhook),
         )
         .map(|d| d.to_stored())
-        .collect()
+        // A URL listed twice is one destination: the notice goes there once.
+        .fold(Vec::new(), |mut out, d| {
+            if !out.contains(&d) {
+                out.push(d);
+            }
+            out
+        })
 }
 
 pub mod worker;
@@ -104,5 +110,35 @@ pub fn log_routing(config: &Config, providers: &[std::sync::Arc<dyn crate::provi
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Customer, Detail, EventKind};
+
+    #[test]
+    fn a_webhook_url_listed_twice_gets_one_copy() {
+        let mut config = Config::default();
+        config.discord_config.sales_channel_id = Some(7);
+        let url = "https://discord.com/api/webhooks/1/tok".to_owned();
+        config.notifications.new_sale.webhook_urls = vec![url.clone(), url];
+        let event = Event {
+            provider: "payhip".into(),
+            event_type: "paid".into(),
+            kind: EventKind::Sale,
+            idempotency_key: "k".into(),
+            external_id: "1".into(),
+            occurred_at: chrono::Utc::now(),
+            test: false,
+            test_signed: false,
+            customer: Customer::default(),
+            url: None,
+            comment: None,
+            detail: Detail::Other,
+        };
+        let routes = route(&config, &config.payhip_config, &event);
+        assert_eq!(routes.len(), 2, "{routes:?}");
     }
 }
