@@ -452,10 +452,10 @@ macro_rules! backend {
                 let at = millis(e.occurred_at);
                 match &e.detail {
                     Detail::Sale(s) => {
-                        sqlx::query(
+                        let recorded: Option<i64> = sqlx::query_scalar(
                             "INSERT INTO sales (event_id, provider, external_id, occurred_at, total_minor, \
                              currency, fees_minor, payment_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                             ON CONFLICT (provider, external_id) DO NOTHING",
+                             ON CONFLICT (provider, external_id) DO NOTHING RETURNING event_id",
                         )
                         .bind(event_id)
                         .bind(&e.provider)
@@ -465,8 +465,12 @@ macro_rules! backend {
                         .bind(&s.total.currency)
                         .bind(s.fees_minor)
                         .bind(&s.payment_method)
-                        .execute(&mut **tx)
+                        .fetch_optional(&mut **tx)
                         .await?;
+                        // A sale id already recorded under another key: keep the event, count it once.
+                        let Some::<i64>(_) = recorded else {
+                            return Ok(());
+                        };
                         rollups.sale(at, &e.provider, s);
                         for item in &s.items {
                             sqlx::query(
