@@ -300,6 +300,7 @@ fn history_sale(k: i64, at_ms: i64) -> NewEvent {
         raw: Value::Null.to_string(),
         received_at: event.occurred_at,
         destinations: vec![],
+        not_counted: None,
         event,
     }
 }

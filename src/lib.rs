@@ -4,6 +4,7 @@
 //! [`outbox`] announces it, [`webhook`] and [`app`] wire it together.
 
 pub mod app;
+pub mod bounds;
 pub mod cli;
 pub mod config;
 pub mod db;

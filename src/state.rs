@@ -1,7 +1,8 @@
 //! The one shared state: axum's `State` and poise's `Data`. Cheap to clone.
 
-use std::sync::{Arc, RwLock};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
@@ -23,6 +24,52 @@ struct Inner {
     providers: Vec<Arc<dyn Provider>>,
     outbox_wakeup: Arc<Notify>,
     started: Instant,
+    unsigned_tests: UnsignedTests,
+}
+
+/// Payhip test payloads carry no signature, so anyone who knows the webhook URL can send them.
+/// They are counted, not stored; a seller who asked to see them gets one a minute at most.
+#[derive(Default)]
+pub struct UnsignedTests {
+    received: AtomicU64,
+    /// When a test was last let through to storage and Discord, and when one was last logged.
+    last_kept: Mutex<Option<Instant>>,
+    last_logged: Mutex<Option<Instant>>,
+}
+
+/// One kept (announced) and one logged unsigned test per this interval, whatever the flood.
+const UNSIGNED_TEST_INTERVAL: Duration = Duration::from_secs(60);
+
+impl UnsignedTests {
+    /// Counts one arrival; true when it may be stored and announced (the seller opted in and none
+    /// was let through in the last minute).
+    pub fn arrive(&self, announce: bool, now: Instant) -> bool {
+        self.received.fetch_add(1, Ordering::Relaxed);
+        announce && Self::take_slot(&self.last_kept, now)
+    }
+
+    /// True at most once a minute, so a flood cannot flood the log either.
+    pub fn may_log(&self, now: Instant) -> bool {
+        Self::take_slot(&self.last_logged, now)
+    }
+
+    pub fn received(&self) -> u64 {
+        self.received.load(Ordering::Relaxed)
+    }
+
+    fn take_slot(slot: &Mutex<Option<Instant>>, now: Instant) -> bool {
+        let mut last = match slot.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match *last {
+            Some(at) if now.saturating_duration_since(at) < UNSIGNED_TEST_INTERVAL => false,
+            _ => {
+                *last = Some(now);
+                true
+            }
+        }
+    }
 }
 
 impl AppState {
@@ -42,6 +89,7 @@ impl AppState {
                 providers,
                 outbox_wakeup,
                 started: Instant::now(),
+                unsigned_tests: UnsignedTests::default(),
             }),
         }
     }
@@ -93,7 +141,32 @@ impl AppState {
             .map_or_else(|| name.to_owned(), |p| p.display_name().to_owned())
     }
 
+    pub fn unsigned_tests(&self) -> &UnsignedTests {
+        &self.inner.unsigned_tests
+    }
+
     pub fn uptime(&self) -> std::time::Duration {
         self.inner.started.elapsed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unsigned_tests_are_let_through_once_a_minute_and_only_when_asked() {
+        let gate = UnsignedTests::default();
+        let t0 = Instant::now();
+        assert!(
+            !gate.arrive(false, t0),
+            "not announced unless the seller asked"
+        );
+        assert!(gate.arrive(true, t0));
+        assert!(!gate.arrive(true, t0 + Duration::from_secs(59)));
+        assert!(gate.arrive(true, t0 + Duration::from_secs(61)));
+        assert_eq!(gate.received(), 4);
+        assert!(gate.may_log(t0));
+        assert!(!gate.may_log(t0 + Duration::from_secs(1)));
     }
 }

@@ -12,6 +12,7 @@ use chrono::Utc;
 use serde_json::json;
 use tower_http::limit::RequestBodyLimitLayer;
 
+use crate::bounds;
 use crate::db::{DbError, Inserted, NewEvent};
 use crate::outbox;
 use crate::providers::{Provider, ProviderError, Reply, Stored};
@@ -57,7 +58,16 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// 503 while intake cannot commit. A read passes even on a full disk, so the writer's own last
+/// outcome decides: a failed write turns this to 503 until a webhook is stored again.
 async fn healthz(State(state): State<AppState>) -> Response {
+    if state.writer().is_failing() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the database refused the last write (disk full?)\n",
+        )
+            .into_response();
+    }
     match state.store().ping().await {
         Ok(()) => (StatusCode::OK, "ok\n").into_response(),
         Err(e) => {
@@ -116,31 +126,78 @@ pub async fn intake(
     body: &[u8],
 ) -> Result<(Stored, crate::domain::Event), IntakeError> {
     let received_at = Utc::now();
-    let event = provider.parse(headers, body, received_at)?;
+    let mut event = provider.parse(headers, body, received_at)?;
+    bounds::clean(&mut event);
     let config = state.config();
-    let destinations = outbox::route(&config, provider.settings(&config), &event);
+    let settings = provider.settings(&config);
+    if event.test && !event.test_signed {
+        let gate = state.unsigned_tests();
+        let now = std::time::Instant::now();
+        if !gate.arrive(settings.announce_tests, now) {
+            if gate.may_log(now) {
+                tracing::info!(
+                    provider = provider.name(),
+                    received = gate.received(),
+                    "unsigned test webhook answered but not stored (one such line a minute at most)"
+                );
+            }
+            return Ok((Stored::NotKept, event));
+        }
+    }
+    let not_counted = bounds::out_of_range(&event, received_at);
+    let destinations = match &not_counted {
+        Some(_) => Vec::new(),
+        None => outbox::route(&config, settings, &event),
+    };
     let new = NewEvent {
         raw: provider.stored_body(body),
         received_at,
         destinations,
+        not_counted,
         event,
     };
     let event = new.event.clone();
+    let not_counted = new.not_counted.clone();
     let stored = match state.writer().insert(new).await? {
         Inserted::New { .. } => Stored::New,
         Inserted::Duplicate => Stored::Duplicate,
     };
+    if let Some(reason) = not_counted {
+        tracing::warn!(
+            provider = provider.name(),
+            event_type = %log_safe(&event.event_type),
+            id = %log_safe(&event.external_id),
+            "signed webhook stored but not counted or announced: {reason}"
+        );
+    }
     tracing::info!(
         provider = provider.name(),
-        event_type = %event.event_type,
-        id = %event.external_id,
-        amount = %event.amount().map(|m| m.to_string()).unwrap_or_default(),
+        event_type = %log_safe(&event.event_type),
+        id = %log_safe(&event.external_id),
+        amount = %event.amount().map(|m| log_safe(&m.to_string())).unwrap_or_default(),
         test = event.test,
         duplicate = stored == Stored::Duplicate,
         "webhook accepted"
     );
     tracing::debug!(email = ?event.customer.email, "buyer");
     Ok((stored, event))
+}
+
+/// Text from a request, made safe for a log line: control characters (line breaks, ANSI escapes)
+/// are shown escaped, so a sender cannot forge or restyle lines.
+pub fn log_safe(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 fn respond(
@@ -150,7 +207,11 @@ fn respond(
     let reply: Reply = match result {
         Ok((stored, event)) => provider.accepted(stored, &event),
         Err(IntakeError::Rejected(e)) => {
-            tracing::warn!(provider = provider.name(), "webhook rejected: {e}");
+            tracing::warn!(
+                provider = provider.name(),
+                "webhook rejected: {}",
+                log_safe(&e.to_string())
+            );
             provider.rejected(&e)
         }
         Err(IntakeError::Storage(e)) => {

@@ -52,6 +52,26 @@ impl DbError {
     }
 }
 
+impl DbError {
+    /// Caused by one row's content (a constraint, a value the database refuses), not by the
+    /// database being unable to write: the next webhook is not affected.
+    pub fn is_input(&self) -> bool {
+        match self {
+            DbError::Corrupt { .. } => true,
+            DbError::Sqlx(sqlx::Error::Database(e)) => {
+                let code = e.code();
+                let code = code.as_deref().unwrap_or_default();
+                // PostgreSQL classes 22 (data exception) and 23 (integrity); SQLite's
+                // SQLITE_CONSTRAINT (19) and its extended codes (x mod 256 = 19), SQLITE_MISMATCH.
+                code.starts_with("22")
+                    || code.starts_with("23")
+                    || code.parse::<i32>().is_ok_and(|c| c % 256 == 19 || c == 20)
+            }
+            _ => false,
+        }
+    }
+}
+
 /// A connection pool to whichever backend the URL chose.
 #[derive(Clone, Debug)]
 pub enum Store {
@@ -68,6 +88,8 @@ pub struct NewEvent {
     pub received_at: DateTime<Utc>,
     /// Where its notice goes: one outbox row each (see [`crate::outbox::Destination`]).
     pub destinations: Vec<String>,
+    /// Why the event is kept for the record only (see [`crate::bounds`]): never counted.
+    pub not_counted: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -248,8 +270,8 @@ impl Rollups {
             );
             let m = self.money.entry(key).or_default();
             m[0] += 1;
-            m[1] += sale.total.minor;
-            m[2] += sale.fees_minor.unwrap_or(0);
+            m[1] = m[1].saturating_add(sale.total.minor);
+            m[2] = m[2].saturating_add(sale.fees_minor.unwrap_or(0));
             for item in &sale.items {
                 let key = (
                     grain,
@@ -259,7 +281,7 @@ impl Rollups {
                 );
                 let p = self.products.entry(key).or_default();
                 p[0] += 1;
-                p[1] += i64::from(item.quantity);
+                p[1] = p[1].saturating_add(i64::from(item.quantity));
             }
         }
     }
@@ -274,7 +296,7 @@ impl Rollups {
             );
             let m = self.money.entry(key).or_default();
             m[3] += 1;
-            m[4] += amount.minor;
+            m[4] = m[4].saturating_add(amount.minor);
         }
     }
 }
@@ -408,8 +430,8 @@ macro_rules! backend {
                 let amount = e.amount();
                 let event_id: Option<i64> = sqlx::query_scalar(
                     "INSERT INTO events (provider, idempotency_key, event_type, kind, external_id, \
-                     occurred_at, received_at, is_test, amount_minor, currency, data, raw) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     occurred_at, received_at, is_test, amount_minor, currency, data, raw, not_counted) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
                      ON CONFLICT (provider, idempotency_key) DO NOTHING RETURNING id",
                 )
                 .bind(&e.provider)
@@ -424,12 +446,13 @@ macro_rules! backend {
                 .bind(amount.map(|m| m.currency.as_str()))
                 .bind(&data)
                 .bind(&new.raw)
+                .bind(&new.not_counted)
                 .fetch_optional(&mut **tx)
                 .await?;
                 let Some(event_id) = event_id else {
                     return Ok(Inserted::Duplicate);
                 };
-                if !e.test {
+                if !e.test && new.not_counted.is_none() {
                     record_facts(tx, event_id, e, rollups).await?;
                 }
                 let now = millis(new.received_at);
@@ -472,6 +495,16 @@ macro_rules! backend {
                             return Ok(());
                         };
                         rollups.sale(at, &e.provider, s);
+                        // A refund can arrive first (stores retry out of order): link it now.
+                        sqlx::query(
+                            "UPDATE refunds SET sale_event_id = $1 \
+                             WHERE provider = $2 AND sale_external_id = $3 AND sale_event_id IS NULL",
+                        )
+                        .bind(event_id)
+                        .bind(&e.provider)
+                        .bind(&e.external_id)
+                        .execute(&mut **tx)
+                        .await?;
                         for item in &s.items {
                             sqlx::query(
                                 "INSERT INTO sale_items (sale_event_id, product_id, product_name, quantity, \
@@ -554,6 +587,20 @@ macro_rules! backend {
 
             /// Writes a batch in one transaction: one fsync for many webhooks.
             pub async fn insert_batch(pool: &sqlx::Pool<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+                let mut conn = pool.acquire().await?;
+                let written = write_batch(&mut conn, batch).await;
+                if written.is_err() {
+                    // SQLite ends a transaction by itself on a full disk or an I/O error, without
+                    // sqlx knowing; handed out again, the connection's next "commit" would only
+                    // release a savepoint of a transaction that never ends. A fresh connection is
+                    // the one state known to be clean.
+                    conn.close_on_drop();
+                }
+                written
+            }
+
+            async fn write_batch(conn: &mut sqlx::pool::PoolConnection<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+                use sqlx::Connection as _;
                 // Rows are written in key order so that concurrent batches (several instances on
                 // one PostgreSQL database) take their locks in the same order.
                 let mut order: Vec<usize> = (0..batch.len()).collect();
@@ -561,7 +608,7 @@ macro_rules! backend {
                     let (a, b) = (&batch[*a].event, &batch[*b].event);
                     (&a.provider, &a.idempotency_key).cmp(&(&b.provider, &b.idempotency_key))
                 });
-                let mut tx = pool.begin().await?;
+                let mut tx = conn.begin().await?;
                 let mut out = vec![Inserted::Duplicate; batch.len()];
                 let mut rollups = Rollups::default();
                 for i in order {
@@ -574,10 +621,13 @@ macro_rules! backend {
                          refunds, refund_minor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                          ON CONFLICT (grain, bucket, provider, currency) DO UPDATE SET \
                          sales = rollup_money.sales + excluded.sales, \
-                         gross_minor = rollup_money.gross_minor + excluded.gross_minor, \
-                         fees_minor = rollup_money.fees_minor + excluded.fees_minor, \
+                         gross_minor = CASE WHEN rollup_money.gross_minor > 1000000000000000 - excluded.gross_minor THEN 1000000000000000 \
+                         ELSE rollup_money.gross_minor + excluded.gross_minor END, \
+                         fees_minor = CASE WHEN rollup_money.fees_minor > 1000000000000000 - excluded.fees_minor THEN 1000000000000000 \
+                         ELSE rollup_money.fees_minor + excluded.fees_minor END, \
                          refunds = rollup_money.refunds + excluded.refunds, \
-                         refund_minor = rollup_money.refund_minor + excluded.refund_minor",
+                         refund_minor = CASE WHEN rollup_money.refund_minor > 1000000000000000 - excluded.refund_minor THEN 1000000000000000 \
+                         ELSE rollup_money.refund_minor + excluded.refund_minor END",
                     )
                     .bind(grain.code())
                     .bind(bucket)

@@ -2,6 +2,7 @@
 //! costs one fsync per batch rather than one per webhook; each request is answered only after the
 //! commit that holds its event.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot, Notify};
@@ -19,6 +20,9 @@ type Job = (NewEvent, oneshot::Sender<Result<Inserted, DbError>>);
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Job>,
+    /// Set when the last write failed (full disk, I/O error, lock held too long); cleared by the
+    /// next commit. `/healthz` reports it so a monitor sees intake is refusing webhooks.
+    failing: Arc<AtomicBool>,
 }
 
 impl Writer {
@@ -31,8 +35,14 @@ impl Writer {
         stop: CancellationToken,
     ) -> (Writer, tokio::task::JoinHandle<()>) {
         let (tx, rx) = mpsc::channel::<Job>(MAX_BATCH * 8);
-        let task = tokio::spawn(run(store, rx, committed, stop));
-        (Writer { tx }, task)
+        let failing = Arc::new(AtomicBool::new(false));
+        let task = tokio::spawn(run(store, rx, committed, stop, Arc::clone(&failing)));
+        (Writer { tx, failing }, task)
+    }
+
+    /// True while the database refuses writes (as of the last attempt).
+    pub fn is_failing(&self) -> bool {
+        self.failing.load(Ordering::Relaxed)
     }
 
     /// Returns once the event is committed (or known to be a duplicate).
@@ -51,6 +61,7 @@ async fn run(
     mut rx: mpsc::Receiver<Job>,
     committed: Arc<Notify>,
     stop: CancellationToken,
+    failing: Arc<AtomicBool>,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     loop {
@@ -91,6 +102,14 @@ async fn run(
             }
             Err(e) => vec![Err(e)],
         };
+        let any_failed = results.iter().any(|r| matches!(r, Err(e) if !e.is_input()));
+        if any_failed && !failing.swap(true, Ordering::Relaxed) {
+            tracing::error!(
+                "the database refuses writes: webhooks are answered 503 (stores retry) until it recovers"
+            );
+        } else if !any_failed && failing.swap(false, Ordering::Relaxed) {
+            tracing::info!("the database accepts writes again: intake resumed");
+        }
         let queued_notices = results
             .iter()
             .any(|r| matches!(r, Ok(Inserted::New { notices, .. }) if *notices > 0));

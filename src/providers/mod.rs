@@ -31,6 +31,8 @@ pub enum ProviderError {
 pub enum Stored {
     New,
     Duplicate,
+    /// Answered but deliberately not kept: an unsigned test anyone could have sent.
+    NotKept,
 }
 
 /// A reply: status plus an optional JSON body.
@@ -62,6 +64,7 @@ pub trait Provider: Send + Sync + 'static {
                 "status": "ok",
                 "duplicate": stored == Stored::Duplicate,
                 "test": event.test,
+                "stored": stored != Stored::NotKept,
             })),
         )
     }

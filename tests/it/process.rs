@@ -22,7 +22,18 @@ fn spawn_bot(dir: &Path, database_url: &str) -> Bot {
 }
 
 pub(crate) fn spawn_bot_with(dir: &Path, database_url: &str, env: &[(&str, &str)]) -> Bot {
+    spawn_bot_command(dir, database_url, env, |_| {})
+}
+
+/// As [`spawn_bot_with`], with a last say on the command (resource limits, say).
+pub(crate) fn spawn_bot_command(
+    dir: &Path,
+    database_url: &str,
+    env: &[(&str, &str)],
+    customize: impl FnOnce(&mut Command),
+) -> Bot {
     let mut command = Command::new(env!("CARGO_BIN_EXE_integrations-bot"));
+    customize(&mut command);
     if !env.iter().any(|(k, _)| *k == "DISCORD_TOKEN") {
         command.env_remove("DISCORD_TOKEN").env_remove("BOT_TOKEN");
     }

@@ -33,6 +33,7 @@ fn event(provider: &str, key: &str, when: &str, kind: EventKind, detail: Detail)
         raw: "{}".into(),
         received_at: at(when),
         destinations: vec![],
+        not_counted: None,
         event,
     }
 }

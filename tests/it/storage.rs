@@ -33,6 +33,7 @@ fn new(event: Event, destinations: &[&str]) -> NewEvent {
         raw: serde_json::to_string(&event).unwrap(),
         received_at: chrono::Utc::now(),
         destinations: destinations.iter().map(|d| d.to_string()).collect(),
+        not_counted: None,
         event,
     }
 }
