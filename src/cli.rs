@@ -5,6 +5,15 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// `println!` that gives up quietly when stdout is gone (`check-config | head`), instead of
+/// panicking on the broken pipe.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use crate::config::{routing_summary, Config, ConfigError, Environment, Settings};
 
 #[derive(Debug, Parser)]
@@ -54,6 +63,13 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Print the link that adds the bot to a Discord server, with the scopes and permissions it
+    /// needs. The application id is read from DISCORD_TOKEN unless given.
+    Invite {
+        /// The application id (Developer Portal > General Information > Application ID).
+        #[arg(long)]
+        client_id: Option<u64>,
     },
     /// Send a realistic test event to the running bot's own endpoint and show the answer. The
     /// notice is posted marked TEST and never counted in stats.
@@ -109,6 +125,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::CheckConfig => Ok(check_config(&cli.config)),
+        Command::Invite { client_id } => Ok(invite(&cli.config, client_id)),
         Command::Simulate { event, url } => {
             let settings = load_settings(&cli.config)?;
             simulate(&settings, &event, url).await
@@ -135,7 +152,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = crate::stats::report(&store, &period, &filter, tz).await?;
             store.close().await;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
                 print!("{}", report.to_text());
             }
@@ -147,7 +164,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await?
                 .close()
                 .await;
-            println!(
+            out!(
                 "migrations applied to {}",
                 crate::app::redact_url(&settings.database_url)
             );
@@ -169,6 +186,30 @@ fn load_settings(path: &Path) -> anyhow::Result<Settings> {
     };
     let env = Environment::load(path);
     Ok(Settings::resolve(config, env, Some(path.to_owned())))
+}
+
+fn invite(path: &Path, client_id: Option<u64>) -> ExitCode {
+    use crate::discord::invite;
+    let from_token = || {
+        let env = Environment::load(path);
+        env.secrets
+            .discord_token
+            .as_ref()
+            .and_then(|t| invite::client_id_from_token(t.expose()))
+    };
+    match client_id.or_else(from_token) {
+        Some(id) => {
+            out!("Open this link, pick your server and press Authorize:");
+            out!("{}", invite::invite_url(id));
+            ExitCode::SUCCESS
+        }
+        None => {
+            eprintln!(
+                "cannot tell the application id: set DISCORD_TOKEN (environment or .env) or pass --client-id <Application ID from the Discord Developer Portal>"
+            );
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn check_config(path: &Path) -> ExitCode {
@@ -194,24 +235,24 @@ fn check_config(path: &Path) -> ExitCode {
         }
     };
     let settings = Settings::resolve(config, Environment::load(path), Some(path.to_owned()));
-    println!("{}: OK", path.display());
+    out!("{}: OK", path.display());
     for w in settings.config.warnings() {
-        println!("  warning: {w}");
+        out!("  warning: {w}");
     }
     let s = &settings.secrets;
     let state = |set: bool| if set { "set" } else { "not set" };
-    println!("  DISCORD_TOKEN: {}", state(s.discord_token.is_some()));
-    println!("  PAYHIP_API_KEY: {}", state(s.payhip_api_key.is_some()));
-    println!(
+    out!("  DISCORD_TOKEN: {}", state(s.discord_token.is_some()));
+    out!("  PAYHIP_API_KEY: {}", state(s.payhip_api_key.is_some()));
+    out!(
         "  XSOLLA_SECRET_KEY: {}",
         state(s.xsolla_secret_key.is_some())
     );
-    println!(
+    out!(
         "  database: {}",
         crate::app::redact_url(&settings.database_url)
     );
     for (kind, route) in routing_summary(&settings.config) {
-        println!("  {kind} notices: {route}");
+        out!("  {kind} notices: {route}");
     }
     ExitCode::SUCCESS
 }
@@ -246,7 +287,7 @@ async fn simulate(
             )
         }
     };
-    println!("POST {url} ({event}, marked as a test)");
+    out!("POST {url} ({event}, marked as a test)");
     let response = reqwest::Client::new()
         .post(&url)
         .json(&body)
@@ -260,7 +301,7 @@ async fn simulate(
         })?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
-    println!("{status} {text}");
+    out!("{status} {text}");
     Ok(if status.is_success() {
         ExitCode::SUCCESS
     } else {

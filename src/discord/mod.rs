@@ -4,6 +4,7 @@
 pub mod bot;
 pub mod commands;
 pub mod embed;
+pub mod invite;
 pub mod message;
 pub mod rest;
 pub mod template;
