@@ -71,6 +71,12 @@ pub enum Command {
         #[arg(long)]
         client_id: Option<u64>,
     },
+    /// Import the history of the earlier JavaScript bot (its sales.db) once; running it again
+    /// adds nothing. Imported events are counted in stats and never announced.
+    ImportJs {
+        /// The JavaScript bot's database file, e.g. ../old-bot/sales.db.
+        path: PathBuf,
+    },
     /// Send a realistic test event to the running bot's own endpoint and show the answer. The
     /// notice is posted marked TEST and never counted in stats.
     Simulate {
@@ -117,7 +123,21 @@ fn init_tracing() {
         .try_init();
 }
 
-async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+/// The earlier JavaScript bot kept its config in `src/config/config.json`; a seller who drops this
+/// binary into that bot's folder keeps their settings without moving anything.
+const JS_BOT_CONFIG: &str = "src/config/config.json";
+
+fn config_path(given: PathBuf) -> PathBuf {
+    let old = Path::new(JS_BOT_CONFIG);
+    if given == Path::new("config.json") && !given.exists() && old.is_file() {
+        tracing::info!("no config.json here: using the JavaScript bot's {JS_BOT_CONFIG}");
+        return old.to_owned();
+    }
+    given
+}
+
+async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
+    cli.config = config_path(cli.config);
     match cli.command.unwrap_or(Command::Run) {
         Command::Run => {
             let settings = load_settings(&cli.config)?;
@@ -126,6 +146,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig => Ok(check_config(&cli.config)),
         Command::Invite { client_id } => Ok(invite(&cli.config, client_id)),
+        Command::ImportJs { path } => {
+            let settings = load_settings(&cli.config)?;
+            import_js(&settings, &path).await
+        }
         Command::Simulate { event, url } => {
             let settings = load_settings(&cli.config)?;
             simulate(&settings, &event, url).await
@@ -186,6 +210,36 @@ fn load_settings(path: &Path) -> anyhow::Result<Settings> {
     };
     let env = Environment::load(path);
     Ok(Settings::resolve(config, env, Some(path.to_owned())))
+}
+
+async fn import_js(settings: &Settings, path: &Path) -> anyhow::Result<ExitCode> {
+    if !path.is_file() {
+        anyhow::bail!(
+            "no file at {}: pass the JavaScript bot's sales.db",
+            path.display()
+        );
+    }
+    let store = crate::db::Store::connect(&settings.database_url).await?;
+    let result = crate::import_js::import(path, &store).await;
+    store.close().await;
+    let report = result?;
+    out!(
+        "imported {} event(s) from {}; {} were already here",
+        report.new,
+        path.display(),
+        report.already_there
+    );
+    if report.assumed_usd > 0 {
+        out!(
+            "  {} sale(s) had no currency in the old database and were imported as USD",
+            report.assumed_usd
+        );
+    }
+    out!("  amounts were stored as decimals by the old bot and are rounded to the cent");
+    for skipped in &report.skipped {
+        out!("  skipped {skipped}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn invite(path: &Path, client_id: Option<u64>) -> ExitCode {

@@ -10,6 +10,7 @@ pub mod config;
 pub mod db;
 pub mod discord;
 pub mod domain;
+pub mod import_js;
 pub mod outbox;
 pub mod providers;
 pub mod state;
