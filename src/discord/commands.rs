@@ -31,7 +31,9 @@ pub enum CommandError {
 
 pub type Context<'a> = poise::Context<'a, AppState, CommandError>;
 
-/// Every command, registered with Manage Server as the default permission: sales data is private.
+/// Every command, registered with Manage Server as the default permission and usable only inside
+/// a server: sales data is private, and in direct messages Discord applies no permission at all,
+/// so anyone sharing a server with the bot could ask it for figures.
 pub fn all() -> Vec<poise::Command<AppState, CommandError>> {
     vec![
         sales(),
@@ -518,7 +520,7 @@ pub async fn config_set(
 }
 
 /// What each command does.
-#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD")]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn help(ctx: Context<'_>) -> Result<(), CommandError> {
     let text = "\
 **/sales** `[count] [filter] [product] [provider] [public]`: recent sales, refunds and subscriptions, 10 per page.
@@ -534,7 +536,7 @@ Answers are private unless you pass `public: true`.";
 }
 
 /// Version, uptime, events stored and the state of notice delivery.
-#[poise::command(slash_command, default_member_permissions = "MANAGE_GUILD")]
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn botinfo(ctx: Context<'_>) -> Result<(), CommandError> {
     let state = ctx.data();
     let counts = state.store().table_counts().await?;
@@ -569,8 +571,40 @@ async fn defer(ctx: Context<'_>, public: bool) -> Result<(), CommandError> {
     Ok(())
 }
 
-/// Shown to the caller when a command fails.
+/// With `discordConfig.guildId` set, commands answer in that server only: copies registered
+/// globally earlier (Discord keeps them) would otherwise let another server's managers read this
+/// store's figures.
+pub async fn in_own_server(ctx: Context<'_>) -> Result<bool, CommandError> {
+    let own = ctx.data().config().discord_config.guild_id;
+    Ok(match (own, ctx.guild_id()) {
+        (Some(own), Some(here)) => here.get() == own,
+        _ => true,
+    })
+}
+
+/// Shown privately to the caller when a command fails or is refused.
 pub async fn on_error(error: poise::FrameworkError<'_, AppState, CommandError>) {
+    let refusal = match &error {
+        poise::FrameworkError::GuildOnly { ctx, .. } => Some((
+            *ctx,
+            "This command works only inside a server: the bot does not show sales data in direct messages.",
+        )),
+        poise::FrameworkError::CommandCheckFailed { ctx, .. } => Some((
+            *ctx,
+            "This bot's commands work only in the server it is set up for.",
+        )),
+        _ => None,
+    };
+    if let Some((ctx, text)) = refusal {
+        tracing::info!(command = %ctx.command().qualified_name, user = %ctx.author().id, "command refused: {text}");
+        if let Err(e) = ctx
+            .send(CreateReply::default().content(text).ephemeral(true))
+            .await
+        {
+            tracing::warn!("cannot report a refused command: {e}");
+        }
+        return;
+    }
     match error {
         poise::FrameworkError::Command { error, ctx, .. } => {
             let text = match &error {

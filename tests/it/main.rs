@@ -5,6 +5,7 @@ mod support;
 
 mod commands;
 mod delivery;
+mod exposure;
 mod faults;
 mod hostile;
 mod intake;
