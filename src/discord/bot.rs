@@ -29,6 +29,9 @@ pub async fn run(
     let framework = poise::Framework::<AppState, CommandError>::builder()
         .options(poise::FrameworkOptions {
             commands: commands::all(),
+            command_check: Some(|ctx| Box::pin(commands::in_own_server(ctx))),
+            // Nothing a command answers pings anyone, whatever names it shows.
+            allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
             on_error: |e| Box::pin(commands::on_error(e)),
             ..Default::default()
         })

@@ -1,7 +1,10 @@
 //! The notice for one event: a pure function of the event and the seller's display settings.
+//! Every value from the store goes through [`escape`] here, so it shows as written and cannot
+//! restyle the notice, link elsewhere or look like a mention.
 
 use chrono::{DateTime, Utc};
 
+use super::escape;
 use super::message::{AllowedMentions, Embed, Field, Footer, Message};
 use super::template;
 use crate::domain::{Coupon, Detail, Event, EventKind, Item, Money};
@@ -37,13 +40,17 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             if !s.items.is_empty() {
                 add("Products", products(&s.items), false);
             }
-            add("Total", s.total.to_string(), true);
+            add("Total", escape::text(&s.total.to_string()), true);
             if let (Some(net), Some(fees)) = (s.net(), s.fees_minor) {
                 let fees = Money::new(fees, s.total.currency.clone());
-                add("You keep", format!("{net} (fees {fees})"), true);
+                add(
+                    "You keep",
+                    escape::text(&format!("{net} (fees {fees})")),
+                    true,
+                );
             }
             if let Some(method) = &s.payment_method {
-                add("Payment", method.clone(), true);
+                add("Payment", escape::text(method), true);
             }
             if let Some(vat) = s.vat_applied {
                 add("VAT applied", yes_no(vat), true);
@@ -61,12 +68,12 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             if !r.items.is_empty() {
                 add("Products", products(&r.items), false);
             }
-            add("Refunded", r.amount.to_string(), true);
+            add("Refunded", escape::text(&r.amount.to_string()), true);
             if let Some(total) = &r.original_total {
-                add("Original total", total.to_string(), true);
+                add("Original total", escape::text(&total.to_string()), true);
             }
             if let Some(method) = &r.payment_method {
-                add("Payment", method.clone(), true);
+                add("Payment", escape::text(method), true);
             }
             if let Some(vat) = r.vat_applied {
                 add("VAT applied", yes_no(vat), true);
@@ -76,26 +83,30 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             }
             add("Refund date", discord_time(event.occurred_at), true);
             if let Some(reason) = &r.reason {
-                add("Reason", reason.clone(), false);
+                add("Reason", escape::text(reason), false);
             }
-            add("Transaction ID", format!("`{}`", r.sale_external_id), false);
+            add(
+                "Transaction ID",
+                format!("`{}`", escape::code(&r.sale_external_id)),
+                false,
+            );
         }
         Detail::Subscription(s) => {
             if let Some(product) = &s.product {
-                add("Product", product.clone(), true);
+                add("Product", escape::text(product), true);
             }
             if let Some(plan) = &s.plan {
-                add("Plan", plan.clone(), true);
+                add("Plan", escape::text(plan), true);
             }
             if let Some(amount) = &s.amount {
-                add("Price", amount.to_string(), true);
+                add("Price", escape::text(&amount.to_string()), true);
             }
             let status = match event.kind {
                 EventKind::SubscriptionCancelled => "Canceled".to_owned(),
                 _ => s
                     .status
                     .clone()
-                    .map(capitalize)
+                    .map(|s| escape::text(&capitalize(s)))
                     .unwrap_or_else(|| "Active".to_owned()),
             };
             add("Status", status, true);
@@ -109,7 +120,11 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                     true,
                 );
             }
-            add("Subscription ID", format!("`{}`", s.subscription_id), false);
+            add(
+                "Subscription ID",
+                format!("`{}`", escape::code(&s.subscription_id)),
+                false,
+            );
         }
         Detail::Other => {}
     }
@@ -120,14 +135,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
     } else {
         title.to_owned()
     };
-    let footer = if event.test {
-        format!(
-            "{} · test event, not counted in stats",
-            style.provider_label
-        )
-    } else {
-        style.provider_label.to_owned()
-    };
+    let footer = footer_text(event, style.provider_label);
     let content = style.template.map(|t| {
         template::render(
             t,
@@ -147,7 +155,12 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
         embeds: vec![Embed {
             title,
             description: None,
-            url: event.url.clone().filter(|u| u.starts_with("https://")),
+            // The title links to the store's product page only when it is a plain https address.
+            url: event
+                .url
+                .as_deref()
+                .and_then(escape::link)
+                .map(str::to_owned),
             color: style.color,
             fields,
             footer: Some(Footer { text: footer }),
@@ -163,6 +176,16 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
     };
     message.fit();
     Some(message)
+}
+
+/// The footer: the store's label (from the seller's config, so not escaped; Discord does not
+/// render markdown in footers anyway), and a reminder on test events.
+pub fn footer_text(event: &Event, provider_label: &str) -> String {
+    if event.test {
+        format!("{provider_label} · test event, not counted in stats")
+    } else {
+        provider_label.to_owned()
+    }
 }
 
 /// `<t:…:f>` renders in each reader's own time zone and language.
@@ -186,9 +209,9 @@ fn products(items: &[Item]) -> String {
     items
         .iter()
         .map(|i| {
-            let mut line = format!("• {}", i.name);
+            let mut line = format!("• {}", escape::text(&i.name));
             if let Some(v) = i.variant.as_deref().filter(|v| !v.is_empty()) {
-                line.push_str(&format!(" ({v})"));
+                line.push_str(&format!(" ({})", escape::text(v)));
             }
             line.push_str(&format!(" ×{}", i.quantity));
             if i.on_sale {
@@ -206,15 +229,19 @@ fn coupons(coupons: &[Coupon], currency: &str) -> String {
         .map(|c| {
             let mut parts = Vec::new();
             if let Some(p) = c.percentage.as_deref().filter(|p| !p.is_empty()) {
-                parts.push(format!("{}%", p.trim_end_matches('%')));
+                parts.push(format!("{}%", escape::text(p.trim_end_matches('%'))));
             }
             if let Some(a) = c.amount_minor {
-                parts.push(format!("saved {}", Money::new(a, currency)));
+                parts.push(format!(
+                    "saved {}",
+                    escape::text(&Money::new(a, currency).to_string())
+                ));
             }
+            let code = escape::code(&c.code);
             if parts.is_empty() {
-                format!("`{}`", c.code)
+                format!("`{code}`")
             } else {
-                format!("`{}` ({})", c.code, parts.join(", "))
+                format!("`{code}` ({})", parts.join(", "))
             }
         })
         .collect::<Vec<_>>()
@@ -222,9 +249,10 @@ fn coupons(coupons: &[Coupon], currency: &str) -> String {
 }
 
 fn transaction(id: &str, processor: Option<&str>) -> String {
+    let shown = escape::code(id);
     match processor {
-        Some(p) if p != id => format!("`{id}`\n`{p}`"),
-        _ => format!("`{id}`"),
+        Some(p) if p != id => format!("`{shown}`\n`{}`", escape::code(p)),
+        _ => format!("`{shown}`"),
     }
 }
 
@@ -238,9 +266,9 @@ fn customer(event: &Event, show: bool) -> String {
         c.name.as_deref().filter(|n| !n.trim().is_empty()),
         c.masked_email(),
     ) {
-        (Some(n), Some(e)) => format!("{n} ({e})"),
-        (Some(n), None) => n.to_owned(),
-        (None, Some(e)) => e,
+        (Some(n), Some(e)) => format!("{} ({})", escape::text(n), escape::text(&e)),
+        (Some(n), None) => escape::text(n),
+        (None, Some(e)) => escape::text(&e),
         (None, None) => "Unknown".to_owned(),
     }
 }
@@ -336,7 +364,10 @@ mod tests {
         let mut s = style();
         s.show_customer = true;
         let m = notice(&sale(), &s).unwrap();
-        assert_eq!(field(&m, "Customer"), "Ada Lovelace (ad***@example.com)");
+        assert_eq!(
+            field(&m, "Customer"),
+            r"Ada Lovelace (ad\*\*\*@example.com)"
+        );
         assert!(!serde_json::to_string(&m)
             .unwrap()
             .contains("ada@example.com"));

@@ -130,20 +130,22 @@ impl Message {
         }
     }
 
-    /// A readable plain-text rendering, for preview mode and logs.
+    /// A readable plain-text rendering, for preview mode and logs: text reads as it does in
+    /// Discord, so escaped store text shows as the store wrote it, without backslashes.
     pub fn to_text(&self) -> String {
+        let shown = super::escape::displayed;
         let mut out = String::new();
         if let Some(content) = &self.content {
-            out.push_str(content);
+            out.push_str(&shown(content));
             out.push('\n');
         }
         for e in &self.embeds {
-            out.push_str(&format!("┃ {}\n", e.title));
+            out.push_str(&format!("┃ {}\n", shown(&e.title)));
             if let Some(d) = &e.description {
-                out.push_str(&format!("┃ {d}\n"));
+                out.push_str(&format!("┃ {}\n", shown(d)));
             }
             for f in &e.fields {
-                let value = f.value.replace('\n', "\n┃     ");
+                let value = shown(&f.value).replace('\n', "\n┃     ");
                 out.push_str(&format!("┃   {}: {}\n", f.name, value));
             }
             if let Some(footer) = &e.footer {

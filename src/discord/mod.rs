@@ -4,6 +4,9 @@
 pub mod bot;
 pub mod commands;
 pub mod embed;
+pub mod escape;
+#[cfg(test)]
+mod inert_tests;
 pub mod invite;
 pub mod message;
 pub mod rest;

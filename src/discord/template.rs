@@ -1,6 +1,7 @@
 //! ClientXCMS-style message templates: `New order %id%: %price% by %user%`. Sellers coming from
 //! ClientXCMS already know these placeholders.
 
+use super::escape;
 use crate::domain::Event;
 
 /// Every placeholder a template may use.
@@ -25,7 +26,25 @@ pub struct Context<'a> {
     pub show_customer: bool,
 }
 
+/// A placeholder's text. Store values are escaped (the seller's own template text around them is
+/// not: its markdown is meant); `%provider%` is the seller's label, and `%url%` is kept only as a
+/// plain https address.
 fn value(name: &str, cx: &Context<'_>) -> Option<String> {
+    match name {
+        "provider" => Some(cx.provider_label.to_owned()),
+        "url" => Some(
+            cx.event
+                .url
+                .as_deref()
+                .and_then(escape::link)
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+        _ => raw_value(name, cx).map(|v| escape::text(&v)),
+    }
+}
+
+fn raw_value(name: &str, cx: &Context<'_>) -> Option<String> {
     let e = cx.event;
     Some(match name {
         "id" => e.external_id.clone(),
@@ -48,10 +67,8 @@ fn value(name: &str, cx: &Context<'_>) -> Option<String> {
             _ => e.external_id.clone(),
         },
         "comment" => e.comment.clone().unwrap_or_default(),
-        "url" => e.url.clone().unwrap_or_default(),
         "product" => e.product_summary().unwrap_or_default(),
         "currency" => e.amount().map(|m| m.currency.clone()).unwrap_or_default(),
-        "provider" => cx.provider_label.to_owned(),
         "event" => e.event_type.clone(),
         _ => return None,
     })
@@ -172,6 +189,32 @@ mod tests {
             show_customer: false,
         };
         assert_eq!(render("%user%", &cx), "a customer");
+    }
+
+    #[test]
+    fn store_text_cannot_link_restyle_or_mention_but_the_template_can_style() {
+        let mut e = event();
+        e.customer.name = Some("[click](https://evil.example) @everyone".into());
+        e.url = Some("https://evil.example/a)[x](https://evil.example".into());
+        if let Detail::Sale(s) = &mut e.detail {
+            s.payment_method = Some("# **PayPal**".into());
+        }
+        let cx = Context {
+            event: &e,
+            provider_label: "Payhip",
+            show_customer: true,
+        };
+        assert_eq!(
+            render("**%user%** paid via %paymentType% [page](%url%)", &cx),
+            "**\\[click\\](https\\://evil.example) @\u{200B}everyone** paid via \\# \\*\\*PayPal\\*\\* [page]()"
+        );
+        e.url = Some("https://payhip.com/b/AbC1".into());
+        let cx = Context {
+            event: &e,
+            provider_label: "Payhip",
+            show_customer: true,
+        };
+        assert_eq!(render("%url%", &cx), "https://payhip.com/b/AbC1");
     }
 
     #[test]

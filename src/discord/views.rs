@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::escape;
 use super::message::{Embed, Field, Footer};
 use crate::db::StoredEvent;
 use crate::domain::{Event, EventKind};
@@ -31,7 +32,7 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
             lines.push(format!("Net vs previous period: {c}"));
         }
         fields.push(Field {
-            name: f.currency.clone(),
+            name: escape::text(&f.currency),
             value: lines.join("\n"),
             inline: true,
         });
@@ -62,7 +63,7 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
                 format!(
                     "{}. {} — {} orders, {} units",
                     i + 1,
-                    p.product,
+                    escape::text(&p.product),
                     p.orders,
                     p.quantity
                 )
@@ -80,7 +81,7 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
         scope.push(format!("provider {p}"));
     }
     if let Some(p) = &report.filter.product {
-        scope.push(format!("product {p}"));
+        scope.push(format!("product {}", escape::text(p)));
     }
     let mut embed = Embed {
         title: format!("Sales stats: {}", report.period.label),
@@ -129,14 +130,14 @@ pub fn sales_line(e: &Event, provider_label: &str, show_customer: bool) -> Strin
         format!("**{}**", kind_label(e.kind)),
     ];
     if let Some(p) = e.product_summary() {
-        parts.push(p);
+        parts.push(escape::text(&p));
     }
     if let Some(m) = e.amount() {
-        parts.push(m.to_string());
+        parts.push(escape::text(&m.to_string()));
     }
     if show_customer {
         if let Some(c) = e.customer.display_name() {
-            parts.push(c);
+            parts.push(escape::text(&c));
         }
     }
     parts.push(provider_label.to_owned());
@@ -177,9 +178,13 @@ pub fn sales_page(lines: &[String], page: usize, total: i64, color: u32, title: 
     embed
 }
 
+/// A CSV cell that a spreadsheet shows as text, never runs: a cell starting with `=`, `+`, `-`,
+/// `@`, a tab or a carriage return is a formula (or becomes one once the program strips the
+/// whitespace), so it gets a leading `'`. Plain numbers, negative ones included, stay numbers so
+/// that sums still work.
 fn csv_cell(s: &str) -> String {
-    // Cells starting with these are formulas in spreadsheet programs.
-    let s = if s.starts_with(['=', '+', '-', '@']) {
+    let formula = s.starts_with(['=', '+', '-', '@', '\t', '\r']) && !is_plain_number(s);
+    let s = if formula {
         format!("'{s}")
     } else {
         s.to_owned()
@@ -189,6 +194,15 @@ fn csv_cell(s: &str) -> String {
     } else {
         s
     }
+}
+
+/// `-12`, `-12.50`: an optional minus, digits, and optionally a point and more digits.
+fn is_plain_number(s: &str) -> bool {
+    let digits = s.strip_prefix('-').unwrap_or(s);
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, "0"));
+    [whole, fraction]
+        .iter()
+        .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer\n";
@@ -334,3 +348,7 @@ fn register_font() {
 pub fn now_label(now: DateTime<Utc>) -> String {
     now.format("%Y-%m-%d").to_string()
 }
+
+#[cfg(test)]
+#[path = "views_tests.rs"]
+mod tests;

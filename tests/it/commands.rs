@@ -9,23 +9,23 @@ use crate::support::discord::{FakeDiscord, Recorded};
 use crate::support::gateway::FakeGateway;
 use crate::support::*;
 
-const APP: u64 = 940_000_000_000_000_001;
-const GUILD: u64 = 950_000_000_000_000_001;
-const ADMIN: u64 = 960_000_000_000_000_001;
-const WAIT: Duration = Duration::from_secs(30);
+pub(crate) const APP: u64 = 940_000_000_000_000_001;
+pub(crate) const GUILD: u64 = 950_000_000_000_000_001;
+pub(crate) const ADMIN: u64 = 960_000_000_000_000_001;
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
 /// Choice options travel as the index of the choice (poise registers them as integers).
-const ALL: u64 = 6;
+pub(crate) const ALL: u64 = 6;
 const XSOLLA: u64 = 1;
 /// Manage Server, the default permission the commands are registered with.
 const MANAGE_GUILD: &str = "32";
 
-struct Bot {
-    app: TestApp,
-    discord: FakeDiscord,
-    gateway: FakeGateway,
+pub(crate) struct Bot {
+    pub(crate) app: TestApp,
+    pub(crate) discord: FakeDiscord,
+    pub(crate) gateway: FakeGateway,
 }
 
-async fn connected_bot() -> Bot {
+pub(crate) async fn connected_bot() -> Bot {
     let discord = FakeDiscord::start().await;
     let gateway = FakeGateway::start(APP, GUILD).await;
     discord.set_gateway_url(gateway.url());
@@ -51,7 +51,7 @@ async fn connected_bot() -> Bot {
 }
 
 /// Runs a slash command and returns the final answer (the deferred reply's edit, or the callback).
-async fn run(bot: &Bot, id: u64, name: &str, options: Value) -> Recorded {
+pub(crate) async fn run(bot: &Bot, id: u64, name: &str, options: Value) -> Recorded {
     let token = format!("tok{id}");
     let payload = bot
         .gateway
@@ -118,6 +118,13 @@ async fn the_bot_identifies_with_plain_intents_and_registers_admin_only_commands
         assert_eq!(
             c["default_member_permissions"], MANAGE_GUILD,
             "{} is for server managers only",
+            c["name"]
+        );
+        // 0 = servers: Discord offers none of them in direct messages.
+        assert_eq!(
+            c["contexts"],
+            json!([0]),
+            "{} is for servers only",
             c["name"]
         );
     }

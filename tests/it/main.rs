@@ -8,6 +8,7 @@ mod commands;
 mod delivery;
 mod durability;
 mod faults;
+mod figures_privacy;
 mod hostile;
 mod intake;
 mod postgres;

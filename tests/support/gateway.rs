@@ -20,6 +20,8 @@ use tokio_tungstenite::tungstenite::Message;
 pub const BOT_USER_ID: u64 = 900_000_000_000_000_001;
 /// The channel interactions come from unless a test says otherwise.
 pub const CHANNEL_ID: u64 = 910_000_000_000_000_001;
+/// The direct-message channel between a user and the bot.
+pub const DM_CHANNEL_ID: u64 = 915_000_000_000_000_001;
 /// The command id put in slash command payloads.
 pub const COMMAND_ID: u64 = 920_000_000_000_000_001;
 
@@ -198,6 +200,69 @@ impl FakeGateway {
             "guild_id": guild_id,
         });
         payload
+    }
+
+    /// The same slash command sent from another server the bot is in (e.g. through a copy of the
+    /// commands registered globally).
+    #[allow(clippy::too_many_arguments)]
+    pub fn slash_command_in_guild(
+        &self,
+        guild_id: u64,
+        interaction_id: u64,
+        token: &str,
+        name: &str,
+        options: Value,
+        user_id: u64,
+        member_permissions: &str,
+    ) -> Value {
+        let mut payload = self.slash_command(
+            interaction_id,
+            token,
+            name,
+            options,
+            user_id,
+            member_permissions,
+        );
+        let guild = json!(guild_id.to_string());
+        payload["guild_id"] = guild.clone();
+        payload["channel"]["guild_id"] = guild.clone();
+        payload["data"]["guild_id"] = guild.clone();
+        payload["authorizing_integration_owners"] = json!({ "0": guild });
+        payload
+    }
+
+    /// A slash command sent in a direct message to the bot: no guild, no member, only the user.
+    /// Discord delivers these for commands not limited to servers.
+    pub fn dm_slash_command(
+        &self,
+        interaction_id: u64,
+        token: &str,
+        name: &str,
+        user_id: u64,
+    ) -> Value {
+        json!({
+            "id": interaction_id.to_string(),
+            "application_id": self.shared.application_id.to_string(),
+            "type": 2,
+            "token": token,
+            "version": 1,
+            "channel_id": DM_CHANNEL_ID.to_string(),
+            "channel": { "id": DM_CHANNEL_ID.to_string(), "type": 1, "recipients": [] },
+            "locale": "en-US",
+            // What Discord grants in a DM, whatever the command's default permission.
+            "app_permissions": "2248473465835073",
+            "entitlements": [],
+            "authorizing_integration_owners": { "0": self.shared.guild_id.to_string() },
+            "context": 1,
+            "attachment_size_limit": 26_214_400,
+            "user": user_json(user_id, &format!("user{user_id}"), false),
+            "data": {
+                "id": COMMAND_ID.to_string(),
+                "name": name,
+                "type": 1,
+                "options": [],
+            },
+        })
     }
 
     /// A MESSAGE_COMPONENT (type 3) button click that serenity reads as

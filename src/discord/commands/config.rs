@@ -1,0 +1,113 @@
+//! `/config show` and `/config set`.
+
+use poise::serenity_prelude as serenity;
+use poise::CreateReply;
+
+use super::{CommandError, Context};
+use crate::config::EDITABLE_KEYS;
+
+/// Show or change the bot's settings.
+#[poise::command(
+    slash_command,
+    guild_only,
+    default_member_permissions = "MANAGE_GUILD",
+    subcommands("config_show", "config_set")
+)]
+pub async fn config(_ctx: Context<'_>) -> Result<(), CommandError> {
+    Ok(())
+}
+
+/// The current settings (secrets and webhook URLs are never shown).
+#[poise::command(slash_command, rename = "show")]
+pub async fn config_show(ctx: Context<'_>) -> Result<(), CommandError> {
+    let c = ctx.data().config();
+    let channel =
+        |id: Option<u64>| id.map_or_else(|| "not set".to_owned(), |id| format!("<#{id}>"));
+    let toggles = |t: &crate::config::EventTypes| {
+        format!(
+            "sales {} · refunds {} · subscriptions {}",
+            on(t.new_sale),
+            on(t.refund),
+            on(t.subscriptions)
+        )
+    };
+    let text = format!(
+        "**Channels**: sales {} · refunds {} · subscriptions {}\n**Payhip**: {}\n**Xsolla**: {}\n**Colors**: sales #{:06X} · refunds #{:06X} · subscriptions #{:06X}\n**Webhook URLs**: {} / {} / {}\n**Show customers**: {}\n**Time zone**: {}",
+        channel(c.discord_config.sales_channel_id),
+        channel(c.discord_config.refunds_channel_id),
+        channel(c.discord_config.subscriptions_channel_id),
+        toggles(&c.payhip_config.event_types),
+        toggles(&c.xsolla_config.event_types),
+        c.embed_colors.new_sale.0,
+        c.embed_colors.refund.0,
+        c.embed_colors.subscription.0,
+        c.notifications.new_sale.webhook_urls.len(),
+        c.notifications.refund.webhook_urls.len(),
+        c.notifications.subscription.webhook_urls.len(),
+        on(c.privacy.show_customer),
+        c.discord_config.timezone.as_deref().unwrap_or("UTC"),
+    );
+    ctx.send(CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+fn on(b: bool) -> &'static str {
+    if b {
+        "on"
+    } else {
+        "off"
+    }
+}
+
+async fn autocomplete_key(
+    _ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let partial = partial.to_ascii_lowercase();
+    let choices = EDITABLE_KEYS
+        .iter()
+        .filter(|k| k.to_ascii_lowercase().contains(&partial))
+        .map(|k| serenity::AutocompleteChoice::from(*k))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
+}
+
+/// Change one setting; config.json is rewritten with every other key kept.
+#[poise::command(slash_command, rename = "set")]
+pub async fn config_set(
+    ctx: Context<'_>,
+    #[description = "Setting"]
+    #[autocomplete = "autocomplete_key"]
+    key: String,
+    #[description = "New value"] value: String,
+) -> Result<(), CommandError> {
+    let state = ctx.data();
+    let Some(path) = state.settings().config_path.clone() else {
+        return Err(CommandError::User(
+            "This bot was started without a config file to write to.".into(),
+        ));
+    };
+    let original = std::fs::read_to_string(&path)
+        .map_err(|e| CommandError::Internal(format!("reading config: {e}")))?;
+    let (text, config) = crate::config::edit(&original, &key, &value).map_err(|problems| {
+        CommandError::User(
+            problems
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        )
+    })?;
+    crate::config::write_atomically(&path, &text)
+        .map_err(|e| CommandError::Internal(format!("writing config: {e}")))?;
+    state.replace_config(config);
+    tracing::info!(%key, "config changed from Discord by user {}", ctx.author().id);
+    ctx.send(
+        CreateReply::default()
+            .content(format!("`{key}` is now `{value}`."))
+            .ephemeral(true),
+    )
+    .await?;
+    Ok(())
+}
