@@ -135,10 +135,15 @@ pub async fn intake(
         let now = std::time::Instant::now();
         if !gate.arrive(settings.announce_tests, now) {
             if gate.may_log(now) {
+                let why = if settings.announce_tests {
+                    "one was already shown in the last minute"
+                } else {
+                    "to see one in Discord (one a minute at most), set announceTests to true in this store's config section, or run `integrations-bot simulate paid` for a signed test"
+                };
                 tracing::info!(
                     provider = provider.name(),
                     received = gate.received(),
-                    "unsigned test webhook answered but not stored (one such line a minute at most)"
+                    "unsigned test webhook answered but not stored or announced: {why} (this line: once a minute at most)"
                 );
             }
             return Ok((Stored::NotKept, event));
