@@ -5,11 +5,15 @@ mod support;
 
 mod commands;
 mod delivery;
+mod exposure;
 mod faults;
+mod flood;
 mod hostile;
 mod intake;
+mod limits;
 mod postgres;
 mod process;
+mod reload;
 mod stats;
 mod storage;
 mod xsolla;
