@@ -223,8 +223,9 @@ pub async fn run(settings: Settings) -> anyhow::Result<()> {
     let token = running.shutdown_token();
     tokio::spawn(async move {
         signals.wait().await;
-        tracing::info!("shutting down: finishing in-flight requests");
+        // Cancel first: nothing that happens while logging may keep the bot from stopping.
         token.cancel();
+        tracing::info!("shutting down: finishing in-flight requests");
     });
     running.wait().await
 }

@@ -16,6 +16,31 @@ use crate::support::*;
 const ATTACKERS: usize = 2_000;
 const SPARE_FILES: u64 = 400;
 
+/// A bot that is killed when the test ends, failed assertions included, so no process outlives
+/// a failing test.
+pub(crate) struct Reaped(pub(crate) Bot);
+
+impl std::ops::Deref for Reaped {
+    type Target = Bot;
+    fn deref(&self) -> &Bot {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Bot {
+        &mut self.0
+    }
+}
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        // A child already waited for is not signalled again.
+        let _ = self.0.child.kill();
+        let _ = self.0.child.wait();
+    }
+}
+
 fn write_config(dir: &Path) {
     std::fs::write(
         dir.join("config.json"),
@@ -85,7 +110,7 @@ async fn signed_webhooks_are_answered_within_a_second_while_2000_idle_and_slow_c
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
-    let mut bot = spawn_bot_with(dir.path(), &url, &[]);
+    let bot = Reaped(spawn_bot_with(dir.path(), &url, &[]));
     let addr = bot.base.trim_start_matches("http://").to_owned();
 
     let mut idle = Vec::new();
@@ -141,8 +166,6 @@ async fn signed_webhooks_are_answered_within_a_second_while_2000_idle_and_slow_c
         );
     }
     drop(idle);
-    bot.child.kill().unwrap();
-    bot.child.wait().unwrap();
 }
 
 #[tokio::test]
@@ -150,7 +173,7 @@ async fn sigterm_with_a_half_sent_request_exits_within_the_shutdown_bound() {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     write_config(dir.path());
-    let mut bot = spawn_bot_with(dir.path(), &url, &[]);
+    let mut bot = Reaped(spawn_bot_with(dir.path(), &url, &[]));
     let addr = bot.base.trim_start_matches("http://").to_owned();
     let mut stream = TcpStream::connect(&addr).await.unwrap();
     stream
@@ -182,11 +205,11 @@ async fn sigterm_with_a_half_sent_request_exits_within_the_shutdown_bound() {
         if let Some(exit) = bot.child.try_wait().unwrap() {
             break exit;
         }
-        if started.elapsed() > bound {
-            bot.child.kill().unwrap();
-            bot.child.wait().unwrap();
-            panic!("still running {bound:?} after SIGTERM:\n{}", output(&bot));
-        }
+        assert!(
+            started.elapsed() < bound,
+            "still running {bound:?} after SIGTERM:\n{}",
+            output(&bot)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     };
     assert!(exit.success(), "exit status {exit:?}");
@@ -200,4 +223,67 @@ async fn sigterm_with_a_half_sent_request_exits_within_the_shutdown_bound() {
         "{}",
         output(&bot)
     );
+}
+
+#[tokio::test]
+async fn with_its_log_reader_gone_the_bot_still_answers_webhooks_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    write_config(dir.path());
+    let child = Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
+        .arg("--config")
+        .arg(dir.path().join("config.json"))
+        .arg("run")
+        .env_remove("DISCORD_TOKEN")
+        .env_remove("BOT_TOKEN")
+        .env("PAYHIP_API_KEY", PAYHIP_KEY)
+        .env("DATABASE_URL", &url)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut bot = Reaped(Bot {
+        child,
+        base: String::new(),
+        output: Default::default(),
+    });
+    let mut lines = BufReader::new(bot.child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("listening line").unwrap();
+        if let Some(rest) = line.split("listening on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    // Like a `| tee` or a terminal that went away: every later log write fails.
+    drop(lines);
+    let res = reqwest::Client::new()
+        .post(format!("http://{addr}/webhook/payhip"))
+        .body(payhip_signed("paid"))
+        .send()
+        .await
+        .expect("an answer, not a dropped connection");
+    assert_eq!(res.status(), 200);
+
+    let started = Instant::now();
+    assert!(Command::new("kill")
+        .arg("-TERM")
+        .arg(bot.child.id().to_string())
+        .status()
+        .unwrap()
+        .success());
+    let bound = integrations_bot::serve::SHUTDOWN_GRACE + Duration::from_secs(2);
+    let exit = loop {
+        if let Some(exit) = bot.child.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < bound,
+            "still running {bound:?} after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(exit.success(), "exit status {exit:?}");
 }

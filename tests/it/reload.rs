@@ -3,7 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::process::{kill, Bot, Setup};
+use crate::flood::Reaped;
+use crate::process::{Bot, Setup};
 use crate::support::discord::Target;
 use crate::support::*;
 
@@ -38,7 +39,7 @@ async fn post(bot: &Bot, name: &str) {
 async fn a_reload_to_an_empty_or_broken_file_is_refused_and_sales_are_still_announced() {
     let setup = Setup::new().await;
     let config = setup.dir.path().join("config.json");
-    let bot = setup.spawn();
+    let bot = Reaped(setup.spawn());
 
     std::fs::write(&config, "{}").unwrap();
     wait_for_log(&bot, "was not applied", 1).await;
@@ -72,5 +73,4 @@ async fn a_reload_to_an_empty_or_broken_file_is_refused_and_sales_are_still_anno
         .wait_for_messages(2, Duration::from_secs(20))
         .await;
     assert_eq!(posted[1].target, Target::Channel(43));
-    kill(bot);
 }
