@@ -13,14 +13,19 @@ use crate::config::Settings;
 use crate::db::writer::Writer;
 use crate::db::Store;
 use crate::discord::rest::DiscordRest;
+use crate::metrics;
 use crate::outbox::{self, worker::Worker};
 use crate::providers;
+use crate::reload;
+use crate::serve;
 use crate::state::AppState;
 use crate::webhook;
 
 /// A started app. Dropping it does not stop it; call [`Running::stop`] or cancel its token.
 pub struct Running {
     pub addr: SocketAddr,
+    /// Where `/metrics` is served apart from the public port (`webhookConfig.metricsAddr`).
+    pub metrics_addr: Option<SocketAddr>,
     pub state: AppState,
     shutdown: CancellationToken,
     task: JoinHandle<anyhow::Result<()>>,
@@ -65,6 +70,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         "database ready, migrations applied"
     );
 
+    let shutdown = CancellationToken::new();
     let wakeup = Arc::new(Notify::new());
     let writer_stop = CancellationToken::new();
     let (writer, writer_task) =
@@ -81,6 +87,26 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         format!("cannot listen on {bind} (webhookConfig.bindAddress / webhookPort)")
     })?;
     let addr = listener.local_addr()?;
+    let metrics_listener = match wc.metrics_addr {
+        Some(at) => Some(
+            TcpListener::bind(at)
+                .await
+                .with_context(|| format!("cannot listen on {at} (webhookConfig.metricsAddr)"))?,
+        ),
+        None => None,
+    };
+    let metrics_addr = match &metrics_listener {
+        Some(l) => Some(l.local_addr()?),
+        None => None,
+    };
+    let limits = serve::Limits::from_config(wc).fit_open_files(serve::open_file_limit());
+    if limits.max_connections < wc.max_connections {
+        tracing::warn!(
+            "webhookConfig.maxConnections lowered from {} to {} to fit this process's open-file limit; raise the limit (systemd: LimitNOFILE=) to allow more",
+            wc.max_connections,
+            limits.max_connections
+        );
+    }
 
     let rest = DiscordRest::new(
         settings.discord_api_base.as_deref(),
@@ -88,14 +114,43 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     )
     .context("cannot set up the HTTP client for Discord")?;
     let state = AppState::new(settings, store.clone(), writer, providers, wakeup);
-    let router = webhook::router(state.clone());
+    let http_stats = Arc::new(serve::Stats::default());
+    let mut router = webhook::router(state.clone());
+    if state.settings().secrets.metrics_token.is_some() {
+        router = router.merge(metrics::router(state.clone(), Arc::clone(&http_stats)));
+        tracing::info!("metrics: GET /metrics on the webhook port, with METRICS_TOKEN");
+    }
+    let metrics_task = metrics_listener.map(|listener| {
+        let router = metrics::router(state.clone(), Arc::clone(&http_stats));
+        let limits = serve::Limits {
+            max_connections: serve::METRICS_MAX_CONNECTIONS,
+            ..limits
+        };
+        tokio::spawn(serve::serve(
+            listener,
+            router,
+            limits,
+            shutdown.clone(),
+            Arc::new(serve::Stats::default()),
+            "metrics",
+        ))
+    });
+    match (
+        metrics_addr,
+        state.settings().secrets.metrics_token.is_some(),
+    ) {
+        (Some(at), _) => tracing::info!("metrics: http://{at}/metrics"),
+        (None, false) => tracing::info!(
+            "metrics are not served (set webhookConfig.metricsAddr or METRICS_TOKEN to serve them)"
+        ),
+        (None, true) => {}
+    }
     let config = state.config();
     outbox::log_routing(&config, state.providers());
     let worker = Worker::new(state.clone(), rest);
     if worker.preview() {
         tracing::warn!("no DISCORD_TOKEN: channel notices are printed here instead of posted (preview mode); webhook URLs are still posted");
     }
-    let shutdown = CancellationToken::new();
     let worker_task = tokio::spawn(worker.run(shutdown.child_token()));
     let commands = state.config().discord_config.commands_enabled();
     if !commands {
@@ -111,7 +166,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         })
     });
     if let Some(path) = state.settings().config_path.clone() {
-        tokio::spawn(watch_config(state.clone(), path, shutdown.child_token()));
+        tokio::spawn(reload::watch(state.clone(), path, shutdown.child_token()));
     }
     for p in state.providers() {
         tracing::info!(
@@ -120,14 +175,24 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             p.route(&config)
         );
     }
+    tracing::info!(
+        "HTTP limits: {} connections, {} s for a request's headers, {} s for its body, {} s idle between requests",
+        limits.max_connections,
+        limits.header_timeout.as_secs(),
+        limits.body_timeout.as_secs(),
+        limits.idle_timeout.as_secs()
+    );
+    // Tests and scripts read the address from this line: keep it last and alone.
     tracing::info!("listening on {addr}");
 
     let token = shutdown.clone();
     let task = tokio::spawn(async move {
-        let served = axum::serve(listener, router)
-            .with_graceful_shutdown(token.cancelled_owned())
-            .await;
-        // Every request has had its reply by now; the writer commits anything queued and ends.
+        serve::serve(listener, router, limits, token, http_stats, "webhook").await;
+        if let Some(metrics) = metrics_task {
+            let _ = metrics.await;
+        }
+        // Every request received has had its reply (or the shutdown bound passed); the writer
+        // commits anything queued and ends.
         writer_stop.cancel();
         let _ = writer_task.await;
         // The worker finishes the post in flight; undelivered rows stay queued for next start.
@@ -137,10 +202,11 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         }
         store.close().await;
         tracing::info!("stopped");
-        served.context("the webhook server failed")
+        Ok(())
     });
     Ok(Running {
         addr,
+        metrics_addr,
         state,
         shutdown,
         task,
@@ -151,12 +217,15 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
 pub async fn run(settings: Settings) -> anyhow::Result<()> {
     // Listen before starting: a signal that arrives while the app starts is kept, not fatal.
     let signals = Signals::install().context("cannot listen for SIGINT/SIGTERM")?;
+    // Idle connections must not use up the files the bot needs to accept and to store.
+    serve::raise_open_file_limit();
     let running = start(settings).await?;
     let token = running.shutdown_token();
     tokio::spawn(async move {
         signals.wait().await;
-        tracing::info!("shutting down: finishing in-flight requests");
+        // Cancel first: nothing that happens while logging may keep the bot from stopping.
         token.cancel();
+        tracing::info!("shutting down: finishing in-flight requests");
     });
     running.wait().await
 }
@@ -208,31 +277,5 @@ pub fn redact_url(url: &str) -> String {
             format!("{}://***{}", &url[..scheme], &url[at..])
         }
         _ => url.to_owned(),
-    }
-}
-
-/// Picks up hand edits of config.json without a restart. A file that no longer validates is
-/// reported and ignored; the running config stays. Webhook paths and the port need a restart.
-async fn watch_config(state: AppState, path: std::path::PathBuf, stop: CancellationToken) {
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let mut seen = modified(&path);
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            () = stop.cancelled() => return,
-        }
-        let now = modified(&path);
-        if now == seen {
-            continue;
-        }
-        seen = now;
-        match crate::config::Config::load(&path) {
-            Ok(config) => {
-                state.replace_config(config);
-                tracing::info!(path = %path.display(), "config reloaded");
-            }
-            Err(e) => tracing::warn!("config.json changed but was not applied: {e}"),
-        }
     }
 }

@@ -120,6 +120,9 @@ fn init_tracing() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // When stderr is gone (its reader died), the default reports that with eprintln!, which
+        // panics: every request that logs would go unanswered and a signal could be lost.
+        .log_internal_errors(false)
         .try_init();
 }
 

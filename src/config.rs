@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -152,6 +152,18 @@ pub struct WebhookConfig {
     #[serde(rename = "webhookURL")]
     pub webhook_url: String,
     pub bind_address: IpAddr,
+    /// Where `/metrics` is served, apart from the public port. Unset: nowhere, unless
+    /// `METRICS_TOKEN` is set (then on the public port, behind that token).
+    pub metrics_addr: Option<SocketAddr>,
+    /// Open connections kept at most; past it the oldest idle one is closed for a new one.
+    pub max_connections: usize,
+    /// How long a client has to send a request's headers, from its first byte (or from
+    /// connecting, for the first request on a connection).
+    pub header_timeout_seconds: u64,
+    /// How long a client has to send a request's body once its headers are in.
+    pub body_timeout_seconds: u64,
+    /// How long a kept-alive connection may wait for its next request.
+    pub idle_timeout_seconds: u64,
 }
 
 impl Default for WebhookConfig {
@@ -161,6 +173,11 @@ impl Default for WebhookConfig {
             webhook_path: "/webhook/payhip".into(),
             webhook_url: String::new(),
             bind_address: IpAddr::from([0, 0, 0, 0]),
+            metrics_addr: None,
+            max_connections: 1_000,
+            header_timeout_seconds: 10,
+            body_timeout_seconds: 10,
+            idle_timeout_seconds: 30,
         }
     }
 }
@@ -503,6 +520,33 @@ impl Config {
         if d.lease_seconds == 0 {
             bad("delivery.leaseSeconds", "expected at least 1".into());
         }
+        let w = &self.webhook_config;
+        for (path, value, max) in [
+            (
+                "webhookConfig.maxConnections",
+                w.max_connections as u64,
+                1_000_000,
+            ),
+            (
+                "webhookConfig.headerTimeoutSeconds",
+                w.header_timeout_seconds,
+                3_600,
+            ),
+            (
+                "webhookConfig.bodyTimeoutSeconds",
+                w.body_timeout_seconds,
+                3_600,
+            ),
+            (
+                "webhookConfig.idleTimeoutSeconds",
+                w.idle_timeout_seconds,
+                3_600,
+            ),
+        ] {
+            if !(1..=max).contains(&value) {
+                bad(path, format!("expected a whole number from 1 to {max}"));
+            }
+        }
         problems
     }
 
@@ -568,6 +612,8 @@ pub struct Secrets {
     pub discord_token: Option<Secret>,
     pub payhip_api_key: Option<Secret>,
     pub xsolla_secret_key: Option<Secret>,
+    /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
+    pub metrics_token: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -592,6 +638,7 @@ impl Environment {
                     .map(Secret),
                 payhip_api_key: non_empty("PAYHIP_API_KEY").map(Secret),
                 xsolla_secret_key: non_empty("XSOLLA_SECRET_KEY").map(Secret),
+                metrics_token: non_empty("METRICS_TOKEN").map(Secret),
             },
             database_url: non_empty("DATABASE_URL"),
             discord_api_base: non_empty("DISCORD_API_BASE"),

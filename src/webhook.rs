@@ -31,9 +31,8 @@ pub enum IntakeError {
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics));
+    // `/metrics` is not here: it shows business figures, see [`crate::metrics`].
+    let mut router = Router::new().route("/healthz", get(healthz));
     let config = state.config();
     for provider in state.providers() {
         let path = provider.route(&config);
@@ -75,47 +74,6 @@ async fn healthz(State(state): State<AppState>) -> Response {
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
         }
     }
-}
-
-/// Prometheus text format: enough to alert on a growing outbox or dead-lettered notices.
-async fn metrics(State(state): State<AppState>) -> Response {
-    let (counts, outbox) = match (
-        state.store().table_counts().await,
-        state.store().outbox_counts().await,
-    ) {
-        (Ok(c), Ok(o)) => (c, o),
-        (Err(e), _) | (_, Err(e)) => {
-            tracing::error!("metrics unavailable: {e}");
-            return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
-        }
-    };
-    let body = format!(
-        "# TYPE integrations_bot_events gauge\nintegrations_bot_events {}\n\
-         # TYPE integrations_bot_sales gauge\nintegrations_bot_sales {}\n\
-         # TYPE integrations_bot_refunds gauge\nintegrations_bot_refunds {}\n\
-         # TYPE integrations_bot_notices gauge\n\
-         integrations_bot_notices{{state=\"pending\"}} {}\n\
-         integrations_bot_notices{{state=\"delivered\"}} {}\n\
-         integrations_bot_notices{{state=\"preview\"}} {}\n\
-         integrations_bot_notices{{state=\"dead\"}} {}\n\
-         # TYPE integrations_bot_uptime_seconds gauge\nintegrations_bot_uptime_seconds {}\n",
-        counts.events,
-        counts.sales,
-        counts.refunds,
-        outbox.pending,
-        outbox.delivered,
-        outbox.preview,
-        outbox.dead,
-        state.uptime().as_secs()
-    );
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; version=0.0.4",
-        )],
-        body,
-    )
-        .into_response()
 }
 
 /// The whole intake path, also used by `/test` so a sample goes exactly where a real one would.

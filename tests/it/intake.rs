@@ -190,19 +190,3 @@ async fn healthz_answers_when_the_database_does() {
         .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }
-
-#[tokio::test]
-async fn metrics_show_the_outbox_for_alerting() {
-    let app = TestApp::start(|c| c.discord_config.sales_channel_id = Some(42)).await;
-    app.post(PATH, payhip_signed("paid")).await;
-    let (status, body) = app
-        .oneshot(Request::get("/metrics").body(Body::empty()).unwrap())
-        .await;
-    assert_eq!(status, StatusCode::OK);
-    assert!(body.contains("integrations_bot_sales 1"), "{body}");
-    assert!(
-        body.contains("integrations_bot_notices{state=\"dead\"} 0"),
-        "{body}"
-    );
-    app.stop().await;
-}
