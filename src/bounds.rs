@@ -68,6 +68,7 @@ pub fn clean(event: &mut Event) {
                 clean_money(m);
             }
         }
+        Detail::Unreadable(u) => clean_line(&mut u.reason),
         Detail::Other => {}
     }
 }
@@ -116,6 +117,9 @@ fn unwanted(c: char, keep_newlines: bool) -> bool {
 /// Why an event cannot be counted, if it cannot: the first figure out of range, in words a seller
 /// can act on.
 pub fn out_of_range(event: &Event, received_at: DateTime<Utc>) -> Option<String> {
+    if let Detail::Unreadable(u) = &event.detail {
+        return Some(format!("its body could not be read in full: {}", u.reason));
+    }
     if event.occurred_at < earliest() || event.occurred_at > received_at + MAX_AHEAD {
         return Some(format!(
             "its date {} is not plausible",
@@ -140,7 +144,7 @@ pub fn out_of_range(event: &Event, received_at: DateTime<Utc>) -> Option<String>
                 .collect(),
         ),
         Detail::Subscription(s) => (s.amount.as_ref(), Vec::new()),
-        Detail::Other => (None, Vec::new()),
+        Detail::Unreadable(_) | Detail::Other => (None, Vec::new()),
     };
     if let Some(money) = headline {
         if !(0..=MAX_MINOR).contains(&money.minor) {

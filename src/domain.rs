@@ -275,7 +275,16 @@ pub enum Detail {
     Sale(Sale),
     Refund(Refund),
     Subscription(Subscription),
+    /// A signed notification the bot could not read in full: kept raw for the record, never
+    /// counted or announced (see [`crate::bounds::out_of_range`]).
+    Unreadable(Unreadable),
     Other,
+}
+
+/// Why a signed notification could not be read: names the field, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub reason: String,
 }
 
 /// One provider notification, translated.
@@ -311,7 +320,7 @@ impl Event {
             Detail::Sale(s) => Some(&s.total),
             Detail::Refund(r) => Some(&r.amount),
             Detail::Subscription(s) => s.amount.as_ref(),
-            Detail::Other => None,
+            Detail::Unreadable(_) | Detail::Other => None,
         }
     }
 
@@ -331,7 +340,7 @@ impl Event {
             Detail::Subscription(s) => {
                 return s.product.clone().or_else(|| s.plan.clone());
             }
-            Detail::Other => return None,
+            Detail::Unreadable(_) | Detail::Other => return None,
         };
         (!items.is_empty()).then(|| {
             items

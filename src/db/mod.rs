@@ -580,7 +580,7 @@ macro_rules! backend {
                         .execute(&mut **tx)
                         .await?;
                     }
-                    Detail::Other => {}
+                    Detail::Unreadable(_) | Detail::Other => {}
                 }
                 Ok(())
             }

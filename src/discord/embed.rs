@@ -111,7 +111,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             }
             add("Subscription ID", format!("`{}`", s.subscription_id), false);
         }
-        Detail::Other => {}
+        Detail::Unreadable(_) | Detail::Other => {}
     }
     add("Customer", customer(event, style.show_customer), false);
 
