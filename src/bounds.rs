@@ -230,6 +230,7 @@ mod tests {
                 payment_method: None,
                 vat_applied: None,
                 transaction_id: None,
+                ..Default::default()
             }),
         }
     }

@@ -70,10 +70,14 @@ impl NoticeKind {
 }
 
 /// Money in integer minor units (cents) with its ISO 4217 currency code. Never a float.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     pub minor: i64,
     pub currency: String,
+    /// A game's own currency (Xsolla virtual currency), not money: `currency` is its name as the
+    /// store sends it and `minor` counts whole units. Shown as such and never summed with money.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub virtual_currency: bool,
 }
 
 impl Money {
@@ -81,6 +85,25 @@ impl Money {
         Self {
             minor,
             currency: currency.into().trim().to_ascii_uppercase(),
+            virtual_currency: false,
+        }
+    }
+
+    /// `units` of the virtual currency named `name` (kept as the store spells it).
+    pub fn virtual_units(units: i64, name: impl Into<String>) -> Self {
+        Self {
+            minor: units,
+            currency: name.into().trim().to_owned(),
+            virtual_currency: true,
+        }
+    }
+
+    /// Digits after the decimal point: none for virtual currency, which counts whole units.
+    pub fn exponent(&self) -> u32 {
+        if self.virtual_currency {
+            0
+        } else {
+            currency_exponent(&self.currency)
         }
     }
 }
@@ -118,8 +141,12 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
 }
 
 impl fmt::Display for Money {
-    /// `$12.50`, `€0.99`, `¥1200`, `12.500 KWD`: symbol when well known, code otherwise.
+    /// `$12.50`, `€0.99`, `¥1200`, `12.500 KWD`: symbol when well known, code otherwise;
+    /// `2000 gold (virtual currency)` for a game's own currency.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.virtual_currency {
+            return write!(f, "{} {} (virtual currency)", self.minor, self.currency);
+        }
         let exp = currency_exponent(&self.currency);
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
@@ -205,7 +232,7 @@ impl Customer {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub product_id: Option<String>,
     pub name: String,
@@ -214,6 +241,36 @@ pub struct Item {
     pub on_sale: bool,
     /// Price of the line in minor units, when the provider sends it.
     pub amount_minor: Option<i64>,
+    /// The key the store issued for this line (Payhip's software licenses). Kept for features
+    /// that look a buyer up by key; a secret, so never logged or shown in a notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<LicenseKey>,
+}
+
+/// A license key: whoever has it can activate the product, so its `Debug` shows nothing.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LicenseKey(pub String);
+
+impl fmt::Debug for LicenseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LicenseKey(***)")
+    }
+}
+
+/// The buyer's answers to the seller's checkout questions, exactly as the store sent them (their
+/// shape varies by store and form). Personal data: kept with the sale, never logged or announced.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CheckoutAnswers(pub serde_json::Value);
+
+impl fmt::Debug for CheckoutAnswers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_array() {
+            Some(list) => write!(f, "CheckoutAnswers({} answers)", list.len()),
+            None => f.write_str("CheckoutAnswers(…)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,7 +281,7 @@ pub struct Coupon {
     pub amount_minor: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sale {
     pub total: Money,
     /// Provider and payment fees in the same currency, when known.
@@ -235,6 +292,17 @@ pub struct Sale {
     pub vat_applied: Option<bool>,
     /// The payment processor's id (Stripe charge, PayPal transaction), if any.
     pub transaction_id: Option<String>,
+    /// VAT included in the total, in the same currency, when the store says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_minor: Option<i64>,
+    /// Where the VAT was charged, as the store names it ("Ireland").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_answers: Option<CheckoutAnswers>,
+    /// The store's order number when it differs from the transaction id (Xsolla Store orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 impl Sale {
@@ -245,7 +313,7 @@ impl Sale {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     pub amount: Money,
     /// The provider's id of the refunded sale; storage links the refund through it.
@@ -256,9 +324,54 @@ pub struct Refund {
     pub payment_method: Option<String>,
     pub vat_applied: Option<bool>,
     pub reason: Option<String>,
+    /// The store's own code for the reason (Xsolla's `refund_details.code`), kept for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// Set when the money went back because of a chargeback or fraud, not a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    #[serde(default)]
+    pub scope: RefundScope,
+    /// The store's order number when it differs from the transaction id (Xsolla Store orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why money went back without the seller choosing to give it: flagged in notices and counted on
+/// a line of its own in `/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// The buyer's bank or payment system took the money back.
+    Chargeback,
+    /// The store or the payment system judged the payment fraudulent.
+    Fraud,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Chargeback => "chargeback",
+            Risk::Fraud => "fraud",
+        }
+    }
+}
+
+/// How much of a purchase a refund gives back, as far as the store says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundScope {
+    /// The store does not say (Payhip): every refund event counts on its own.
+    #[default]
+    Unknown,
+    /// The whole purchase. Stores that send two notifications for one cancellation (Xsolla's
+    /// `refund` and `order_canceled`) describe the same refund twice: it counts once.
+    Whole,
+    /// Part of the purchase (Xsolla's `partial_refund`); each one counts.
+    Partial,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub subscription_id: String,
     pub status: Option<String>,
@@ -267,6 +380,10 @@ pub struct Subscription {
     pub started_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub amount: Option<Money>,
+    /// When the store will charge next: the date that places an update in the subscription's
+    /// history, since Xsolla's updates carry no date of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_charge_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -451,6 +568,26 @@ mod tests {
         assert_eq!(decimal_to_minor("1.234", "KWD"), Some(1234));
         assert_eq!(decimal_to_minor("abc", "USD"), None);
         assert_eq!(decimal_to_minor("99999999999999999999", "USD"), None);
+    }
+
+    #[test]
+    fn license_keys_and_checkout_answers_never_show_in_debug_output() {
+        let sale = Sale {
+            items: vec![Item {
+                name: "Pack".into(),
+                license_key: Some(LicenseKey("AAAA-BBBB".into())),
+                ..Item::default()
+            }],
+            checkout_answers: Some(CheckoutAnswers(
+                serde_json::json!([{"question": "Name?", "answer": "Ada"}]),
+            )),
+            ..Sale::default()
+        };
+        let debug = format!("{sale:?}");
+        assert!(!debug.contains("AAAA") && !debug.contains("Ada"), "{debug}");
+        let stored = serde_json::to_string(&sale).unwrap();
+        assert!(stored.contains("AAAA-BBBB"), "kept in the stored data");
+        assert_eq!(serde_json::from_str::<Sale>(&stored).unwrap(), sale);
     }
 
     #[test]

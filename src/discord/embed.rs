@@ -48,6 +48,11 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             if let Some(vat) = s.vat_applied {
                 add("VAT applied", yes_no(vat), true);
             }
+            if let Some(vat) = s.vat_minor {
+                let country = s.vat_country.as_deref().map(|c| format!(" ({c})"));
+                let vat = Money::new(vat, s.total.currency.clone());
+                add("VAT", format!("{vat}{}", country.unwrap_or_default()), true);
+            }
             if !s.coupons.is_empty() {
                 add("Coupon", coupons(&s.coupons, &s.total.currency), true);
             }
@@ -292,6 +297,7 @@ mod tests {
                     variant: Some("Pro".into()),
                     on_sale: true,
                     amount_minor: None,
+                    ..Default::default()
                 }],
                 coupons: vec![Coupon {
                     code: "SPRING".into(),
@@ -301,6 +307,7 @@ mod tests {
                 payment_method: Some("PayPal".into()),
                 vat_applied: Some(true),
                 transaction_id: None,
+                ..Default::default()
             }),
         )
     }
@@ -355,6 +362,7 @@ mod tests {
                 payment_method: None,
                 vat_applied: None,
                 reason: None,
+                ..Default::default()
             }),
         );
         let m = notice(&refund, &style()).unwrap();
@@ -372,6 +380,7 @@ mod tests {
                 started_at: None,
                 cancelled_at: None,
                 amount: None,
+                ..Default::default()
             }),
         );
         let m = notice(&cancelled, &style()).unwrap();

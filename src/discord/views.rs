@@ -191,12 +191,16 @@ fn csv_cell(s: &str) -> String {
     }
 }
 
-pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer\n";
+pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer,vat_minor,vat_country\n";
 
 /// One CSV row; the customer column follows the same privacy rule as notices.
 pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
     let ev = &e.event;
     let amount = ev.amount();
+    let sale = match &ev.detail {
+        crate::domain::Detail::Sale(s) => Some(s),
+        _ => None,
+    };
     let customer = if show_customer {
         ev.customer.display_name().unwrap_or_default()
     } else {
@@ -215,6 +219,10 @@ pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
         ev.product_summary().unwrap_or_default(),
         ev.payment_method().unwrap_or_default().to_owned(),
         customer,
+        sale.and_then(|s| s.vat_minor)
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        sale.and_then(|s| s.vat_country.clone()).unwrap_or_default(),
     ];
     let mut line = cells
         .iter()

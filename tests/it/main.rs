@@ -9,6 +9,7 @@ mod durability;
 mod faults;
 mod hostile;
 mod intake;
+mod payhip_legacy;
 mod postgres;
 mod process;
 mod stats;

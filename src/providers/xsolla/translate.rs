@@ -88,6 +88,7 @@ pub fn translate(
                     variant: None,
                     on_sale: false,
                     amount_minor: None,
+                    license_key: None,
                 })
                 .collect();
             event.idempotency_key = format!("{kind}:{id}");
@@ -109,6 +110,7 @@ pub fn translate(
                     vat_applied: None,
                     transaction_id: n.transaction.external_id.clone(),
                     total,
+                    ..Sale::default()
                 });
             } else {
                 event.kind = EventKind::Refund;
@@ -122,6 +124,7 @@ pub fn translate(
                     payment_method: Some("Xsolla Pay Station".to_owned()),
                     vat_applied: None,
                     reason: n.refund_details.reason.clone(),
+                    ..Refund::default()
                 });
             }
         }
@@ -151,6 +154,7 @@ pub fn translate(
                         .amount
                         .as_deref()
                         .and_then(|a| decimal_to_minor(a, &total.currency)),
+                    license_key: None,
                 })
                 .collect();
             event.idempotency_key = format!("{kind}:{id}");
@@ -165,6 +169,7 @@ pub fn translate(
                     payment_method: Some("Xsolla Store".to_owned()),
                     vat_applied: None,
                     transaction_id: n.transaction.id.clone(),
+                    ..Sale::default()
                 });
             } else {
                 event.kind = EventKind::Refund;
@@ -178,6 +183,7 @@ pub fn translate(
                     payment_method: Some("Xsolla Store".to_owned()),
                     vat_applied: None,
                     reason: None,
+                    ..Refund::default()
                 });
             }
         }
@@ -217,6 +223,7 @@ pub fn translate(
                     .then_some(ended)
                     .flatten(),
                 amount: None,
+                ..Subscription::default()
             });
         }
         _ => {
