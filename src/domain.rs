@@ -15,6 +15,12 @@ pub enum EventKind {
     SubscriptionStarted,
     SubscriptionUpdated,
     SubscriptionCancelled,
+    /// The store says a subscription will not renew: still active until its period ends.
+    SubscriptionNotRenewing,
+    /// A buyer disputed a payment with their bank or payment system (opened, or its status changed).
+    Dispute,
+    /// The store's anti-fraud check blocked a payment: no money moved, never revenue.
+    PaymentBlocked,
     /// Acknowledged and recorded, never announced.
     Other,
 }
@@ -27,6 +33,9 @@ impl EventKind {
             EventKind::SubscriptionStarted => "subscription_started",
             EventKind::SubscriptionUpdated => "subscription_updated",
             EventKind::SubscriptionCancelled => "subscription_cancelled",
+            EventKind::SubscriptionNotRenewing => "subscription_not_renewing",
+            EventKind::Dispute => "dispute",
+            EventKind::PaymentBlocked => "payment_blocked",
             EventKind::Other => "other",
         }
     }
@@ -35,10 +44,15 @@ impl EventKind {
     pub fn notice_kind(self) -> Option<NoticeKind> {
         match self {
             EventKind::Sale => Some(NoticeKind::Sale),
-            EventKind::Refund => Some(NoticeKind::Refund),
+            // Money that went back or may go back, and payments that never came: where sellers
+            // watch refunds.
+            EventKind::Refund | EventKind::Dispute | EventKind::PaymentBlocked => {
+                Some(NoticeKind::Refund)
+            }
             EventKind::SubscriptionStarted
             | EventKind::SubscriptionUpdated
-            | EventKind::SubscriptionCancelled => Some(NoticeKind::Subscription),
+            | EventKind::SubscriptionCancelled
+            | EventKind::SubscriptionNotRenewing => Some(NoticeKind::Subscription),
             EventKind::Other => None,
         }
     }
@@ -172,6 +186,12 @@ impl fmt::Display for Money {
 /// Converts a decimal amount in major units ("9.99", "2", "1e2" is refused) to minor units
 /// exactly, without going through a float.
 pub fn decimal_to_minor(text: &str, currency: &str) -> Option<i64> {
+    decimal_to_scaled(text, currency_exponent(currency))
+}
+
+/// A decimal amount scaled by `10^exponent` exactly, or `None` when it has more digits after the
+/// point than that (never rounded) or does not fit.
+pub fn decimal_to_scaled(text: &str, exponent: u32) -> Option<i64> {
     let text = text.trim();
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -189,7 +209,7 @@ pub fn decimal_to_minor(text: &str, currency: &str) -> Option<i64> {
     {
         return None;
     }
-    let exp = currency_exponent(currency) as usize;
+    let exp = exponent as usize;
     let significant = frac_part.trim_end_matches('0');
     if significant.len() > exp {
         return None;
@@ -392,10 +412,35 @@ pub enum Detail {
     Sale(Sale),
     Refund(Refund),
     Subscription(Subscription),
+    Dispute(Dispute),
+    Blocked(Blocked),
     /// A signed notification the bot could not read in full: kept raw for the record, never
     /// counted or announced (see [`crate::bounds::out_of_range`]).
     Unreadable(Unreadable),
     Other,
+}
+
+/// A buyer's dispute of a payment, as the store reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    /// The disputed payment, as its sale is keyed.
+    pub transaction_id: String,
+    pub amount: Option<Money>,
+    /// `true` when this notification opens the dispute, `false` for a change of its status.
+    pub opened: bool,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    /// The store's kind of dispute ("retrieval", "1st_time_chargeback", …).
+    pub dispute_type: Option<String>,
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+/// A payment the store's anti-fraud check refused. Nothing was paid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub transaction_id: String,
+    pub reason: Option<String>,
+    pub reason_code: Option<String>,
 }
 
 /// Why a signed notification could not be read: names the field, never a secret.
@@ -437,7 +482,8 @@ impl Event {
             Detail::Sale(s) => Some(&s.total),
             Detail::Refund(r) => Some(&r.amount),
             Detail::Subscription(s) => s.amount.as_ref(),
-            Detail::Unreadable(_) | Detail::Other => None,
+            Detail::Dispute(d) => d.amount.as_ref(),
+            Detail::Blocked(_) | Detail::Unreadable(_) | Detail::Other => None,
         }
     }
 
@@ -457,7 +503,9 @@ impl Event {
             Detail::Subscription(s) => {
                 return s.product.clone().or_else(|| s.plan.clone());
             }
-            Detail::Unreadable(_) | Detail::Other => return None,
+            Detail::Dispute(_) | Detail::Blocked(_) | Detail::Unreadable(_) | Detail::Other => {
+                return None
+            }
         };
         (!items.is_empty()).then(|| {
             items

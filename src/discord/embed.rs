@@ -22,7 +22,17 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
         EventKind::SubscriptionStarted => "New Subscription Created",
         EventKind::SubscriptionUpdated => "Subscription Updated",
         EventKind::SubscriptionCancelled => "Subscription Canceled",
+        EventKind::SubscriptionNotRenewing => "Subscription Will Not Renew",
+        EventKind::Dispute => match &event.detail {
+            Detail::Dispute(d) if !d.opened => "Dispute Updated",
+            _ => "Dispute Opened",
+        },
+        EventKind::PaymentBlocked => "Payment Blocked by Anti-fraud",
         EventKind::Other => return None,
+    };
+    let title = match &event.detail {
+        Detail::Refund(r) => refund_title(title, r),
+        _ => title.to_owned(),
     };
     let mut fields = Vec::new();
     let mut add = |name: &str, value: String, inline: bool| {
@@ -61,6 +71,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                 transaction(&event.external_id, s.transaction_id.as_deref()),
                 false,
             );
+            if let Some(order) = &s.order_id {
+                add("Order", format!("`{order}`"), true);
+            }
         }
         Detail::Refund(r) => {
             if !r.items.is_empty() {
@@ -84,6 +97,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                 add("Reason", reason.clone(), false);
             }
             add("Transaction ID", format!("`{}`", r.sale_external_id), false);
+            if let Some(order) = &r.order_id {
+                add("Order", format!("`{order}`"), true);
+            }
         }
         Detail::Subscription(s) => {
             if let Some(product) = &s.product {
@@ -97,6 +113,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             }
             let status = match event.kind {
                 EventKind::SubscriptionCancelled => "Canceled".to_owned(),
+                EventKind::SubscriptionNotRenewing => "Active, will not renew".to_owned(),
                 _ => s
                     .status
                     .clone()
@@ -114,7 +131,40 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                     true,
                 );
             }
+            if let (EventKind::SubscriptionNotRenewing, Some(end)) = (event.kind, s.next_charge_at)
+            {
+                add("Ends", discord_time(end), true);
+            }
             add("Subscription ID", format!("`{}`", s.subscription_id), false);
+        }
+        Detail::Dispute(d) => {
+            if let Some(amount) = &d.amount {
+                add("Disputed", amount.to_string(), true);
+            }
+            if let Some(status) = &d.status {
+                add("Status", status.clone(), true);
+            }
+            if let Some(kind) = &d.dispute_type {
+                add("Type", kind.clone(), true);
+            }
+            if let Some(reason) = &d.reason {
+                add("Reason", reason.clone(), true);
+            }
+            if let Some(at) = d.opened_at {
+                add("Opened", discord_time(at), true);
+            }
+            add("Transaction ID", format!("`{}`", d.transaction_id), false);
+        }
+        Detail::Blocked(b) => {
+            add(
+                "Charged",
+                "Nothing: the payment was refused".to_owned(),
+                false,
+            );
+            if let Some(reason) = &b.reason {
+                add("Reason", reason.clone(), true);
+            }
+            add("Transaction ID", format!("`{}`", b.transaction_id), false);
         }
         Detail::Unreadable(_) | Detail::Other => {}
     }
@@ -123,7 +173,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
     let title = if event.test {
         format!("[TEST] {title}")
     } else {
-        title.to_owned()
+        title
     };
     let footer = if event.test {
         format!(
@@ -168,6 +218,19 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
     };
     message.fit();
     Some(message)
+}
+
+/// "Partial Refund Issued", and a chargeback or fraud named in the title where it cannot be missed.
+fn refund_title(title: &str, r: &crate::domain::Refund) -> String {
+    let title = match r.scope {
+        crate::domain::RefundScope::Partial => format!("Partial {title}"),
+        _ => title.to_owned(),
+    };
+    match r.risk {
+        Some(crate::domain::Risk::Chargeback) => format!("⚠️ {title}: Chargeback"),
+        Some(crate::domain::Risk::Fraud) => format!("⚠️ {title}: Fraud"),
+        None => title,
+    }
 }
 
 /// `<t:…:f>` renders in each reader's own time zone and language.

@@ -24,6 +24,9 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
         if let Some(rate) = f.refund_rate() {
             lines.push(format!("Refund rate: {rate:.1} %"));
         }
+        if let Some(r) = report.risk_for(&f.currency) {
+            lines.push(format!("⚠️ {}", r.line()));
+        }
         if let Some(c) = report
             .previous_for(&f.currency)
             .and_then(|p| change(f.net(), p.net()))
@@ -118,6 +121,9 @@ fn kind_label(kind: EventKind) -> &'static str {
         EventKind::SubscriptionStarted => "New subscription",
         EventKind::SubscriptionUpdated => "Subscription change",
         EventKind::SubscriptionCancelled => "Cancelled subscription",
+        EventKind::SubscriptionNotRenewing => "Subscription will not renew",
+        EventKind::Dispute => "Dispute",
+        EventKind::PaymentBlocked => "Blocked payment",
         EventKind::Other => "Other",
     }
 }

@@ -15,3 +15,4 @@ mod process;
 mod stats;
 mod storage;
 mod xsolla;
+mod xsolla_purchases;

@@ -16,7 +16,9 @@ use super::{json_object, sha256_hex, Provider, ProviderError, Reply, Stored};
 use crate::config::{Config, ProviderConfig, Secret};
 use crate::domain::{Customer, Detail, Event, EventKind, Unreadable};
 
+mod orders;
 mod payload;
+mod reasons;
 mod translate;
 
 pub use translate::translate;

@@ -25,6 +25,14 @@ pub(super) struct Notification {
     pub(super) items: Vec<OrderItem>,
     #[serde(default)]
     pub(super) subscription: SubscriptionInfo,
+    /// The payment behind a Store order, in `order_paid` "with payment and transaction details".
+    #[serde(default)]
+    pub(super) billing: Option<Billing>,
+    /// `adding` (a dispute opened) or `updating` (its status changed).
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) action: Option<String>,
+    #[serde(default)]
+    pub(super) dispute: DisputeInfo,
 }
 
 #[derive(Deserialize, Default)]
@@ -37,12 +45,20 @@ pub(super) struct Transaction {
     pub(super) payment_date: Option<String>,
     #[serde(default, deserialize_with = "opt_i64")]
     pub(super) dry_run: Option<i64>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) payment_method_name: Option<String>,
+    /// A dispute's disputed amount.
+    #[serde(default)]
+    pub(super) total: Amount,
 }
 
 #[derive(Deserialize, Default)]
 pub(super) struct User {
     #[serde(default, deserialize_with = "opt_string")]
     pub(super) id: Option<String>,
+    /// Store orders name the player by the game's own id.
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) external_id: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     pub(super) email: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
@@ -63,6 +79,11 @@ pub(super) struct Purchase {
     pub(super) total: Amount,
     #[serde(default)]
     pub(super) virtual_items: VirtualItems,
+    /// A currency pack: the buyer paid money for units of the game's currency.
+    #[serde(default)]
+    pub(super) virtual_currency: Option<VirtualCurrency>,
+    #[serde(default)]
+    pub(super) subscription: Option<SubscriptionInfo>,
 }
 
 #[derive(Deserialize, Default)]
@@ -80,6 +101,20 @@ pub(super) struct VirtualItem {
 }
 
 #[derive(Deserialize, Default)]
+pub(super) struct VirtualCurrency {
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) sku: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub(super) quantity: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) currency: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub(super) amount: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
 pub(super) struct PaymentDetails {
     #[serde(default)]
     pub(super) payment: Amount,
@@ -92,6 +127,8 @@ pub(super) struct PaymentDetails {
 #[derive(Deserialize, Default)]
 pub(super) struct RefundDetails {
     #[serde(default, deserialize_with = "opt_string")]
+    pub(super) code: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
     pub(super) reason: Option<String>,
 }
 
@@ -103,6 +140,12 @@ pub(super) struct Order {
     pub(super) amount: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     pub(super) currency: Option<String>,
+    /// `real` (money) or `virtual` (the game's own currency).
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) currency_type: Option<String>,
+    /// The payment's transaction id: what ties the order to Xsolla's `payment` notification.
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) invoice_id: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -111,10 +154,20 @@ pub(super) struct OrderItem {
     pub(super) sku: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     pub(super) name: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "opt_string")]
+    pub(super) kind: Option<String>,
     #[serde(default, deserialize_with = "opt_i64")]
     pub(super) quantity: Option<i64>,
     #[serde(default, deserialize_with = "opt_decimal")]
     pub(super) amount: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct Billing {
+    #[serde(default)]
+    pub(super) transaction: Transaction,
+    #[serde(default)]
+    pub(super) payment_details: PaymentDetails,
 }
 
 #[derive(Deserialize, Default)]
@@ -129,4 +182,22 @@ pub(super) struct SubscriptionInfo {
     pub(super) date_create: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
     pub(super) date_end: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) date_next_charge: Option<String>,
+    #[serde(default, deserialize_with = "opt_decimal")]
+    pub(super) amount: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) currency: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct DisputeInfo {
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) incoming_date: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) reason: Option<String>,
+    #[serde(rename = "type", default, deserialize_with = "opt_string")]
+    pub(super) kind: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    pub(super) status: Option<String>,
 }

@@ -68,14 +68,17 @@ fn store_orders_and_cancellations() {
         "items": [{"sku": "gems-100", "quantity": 2, "amount": "9.99"}]}))
     .unwrap();
     assert_eq!(paid.kind, EventKind::Sale);
-    assert_eq!(paid.external_id, "555");
+    assert_eq!(
+        paid.external_id, "order-555",
+        "no payment: keyed by the order"
+    );
     let cancelled = parse(json!({"notification_type": "order_canceled",
         "order": {"id": 555, "amount": "19.98", "currency": "USD"}}))
     .unwrap();
     let Detail::Refund(r) = &cancelled.detail else {
         panic!()
     };
-    assert_eq!(r.sale_external_id, "555");
+    assert_eq!(r.sale_external_id, "order-555");
 }
 
 #[test]
@@ -102,4 +105,90 @@ fn signatures_are_checked_over_the_exact_bytes() {
     let (status, reply) = x.rejected(&r.unwrap_err());
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(reply.unwrap()["error"]["code"], "INVALID_SIGNATURE");
+}
+
+fn fixture(name: &str) -> Event {
+    let path = format!(
+        "{}/tests/fixtures/xsolla/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let body = std::fs::read(path).unwrap();
+    Xsolla::new(Some(&Secret::new(SECRET)))
+        .parse(&headers_for(&body), &body, Utc::now())
+        .unwrap()
+}
+
+#[test]
+fn a_payment_and_its_store_order_are_keyed_as_one_purchase() {
+    let payment = fixture("purchase_payment");
+    let order = fixture("purchase_order_paid");
+    assert_eq!(payment.external_id, "48151623");
+    assert_eq!(order.external_id, payment.external_id);
+    let (Detail::Sale(p), Detail::Sale(o)) = (&payment.detail, &order.detail) else {
+        panic!()
+    };
+    assert_eq!(p.total, o.total);
+    assert_eq!((p.fees_minor, o.fees_minor), (Some(200), Some(200)));
+    assert_eq!(o.order_id.as_deref(), Some("10077"));
+    assert_eq!(o.payment_method.as_deref(), Some("Xsolla Store (PayPal)"));
+    let refund = fixture("purchase_refund");
+    let cancel = fixture("purchase_order_canceled");
+    for e in [&refund, &cancel] {
+        let Detail::Refund(r) = &e.detail else {
+            panic!()
+        };
+        assert_eq!(r.sale_external_id, "48151623");
+        assert_eq!(r.scope, crate::domain::RefundScope::Whole);
+    }
+}
+
+#[test]
+fn partial_refunds_are_refunds_of_their_own_amount_each_kept() {
+    let e = fixture("partial_refund");
+    assert_eq!(e.kind, EventKind::Refund);
+    let Detail::Refund(r) = &e.detail else {
+        panic!()
+    };
+    assert_eq!(r.amount, Money::new(1000, "USD"));
+    assert_eq!(r.scope, crate::domain::RefundScope::Partial);
+    assert_eq!(r.sale_external_id, "48151623");
+    assert!(
+        e.idempotency_key.starts_with("partial_refund:"),
+        "told apart by body"
+    );
+    assert_ne!(
+        e.idempotency_key,
+        fixture("purchase_refund").idempotency_key
+    );
+}
+
+#[test]
+fn virtual_currency_is_named_and_never_money() {
+    let order = fixture("order_paid_virtual");
+    assert_eq!(order.kind, EventKind::Sale);
+    let total = order.amount().unwrap();
+    assert!(total.virtual_currency);
+    assert_eq!(total.to_string(), "1200 crystals (virtual currency)");
+    let pack = fixture("payment_currency_pack");
+    let Detail::Sale(s) = &pack.detail else {
+        panic!()
+    };
+    assert_eq!(s.total, Money::new(499, "USD"));
+    assert_eq!(s.items[0].name, "500 Crystals");
+}
+
+#[test]
+fn disputes_blocked_payments_and_non_renewals_have_their_own_kinds() {
+    let d = fixture("dispute");
+    assert_eq!(d.kind, EventKind::Dispute);
+    let Detail::Dispute(dispute) = &d.detail else {
+        panic!()
+    };
+    assert!(dispute.opened);
+    assert_eq!(d.amount(), Some(&Money::new(2499, "USD")));
+    let b = fixture("afs_reject");
+    assert_eq!(b.kind, EventKind::PaymentBlocked);
+    assert_eq!(b.amount(), None, "never revenue");
+    let n = fixture("non_renewal_subscription");
+    assert_eq!(n.kind, EventKind::SubscriptionNotRenewing);
 }
