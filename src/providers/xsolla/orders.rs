@@ -16,15 +16,16 @@ const STORE: &str = "Xsolla Store";
 pub(super) fn order(n: &Notification, event: &mut Event) -> Result<(), ProviderError> {
     let paid = event.event_type == "order_paid";
     let billing = n.billing.as_ref();
-    // The purchase is keyed by the payment's transaction id so that `payment` and `order_paid`
-    // meet; an order without a payment (free, or paid in virtual currency) by its order id.
+    // Xsolla's schema requires the order id; it names this notification. The purchase is keyed by
+    // the payment's transaction id so that `payment` and `order_paid` meet; an order without a
+    // payment (free, or paid in virtual currency) by its order id.
+    let order_id = required(n.order.id.clone(), "order.id")?;
     let id = n
         .order
         .invoice_id
         .clone()
         .or_else(|| billing.and_then(|b| b.transaction.id.clone()))
-        .or_else(|| n.order.id.as_ref().map(|o| format!("order-{o}")));
-    let id = required(id, "order.id")?;
+        .unwrap_or_else(|| format!("order-{order_id}"));
     let virtual_currency = n
         .order
         .currency_type
@@ -53,7 +54,7 @@ pub(super) fn order(n: &Notification, event: &mut Event) -> Result<(), ProviderE
         Some(method) => format!("{STORE} ({method})"),
         None => STORE.to_owned(),
     };
-    event.idempotency_key = format!("{}:{id}", event.event_type);
+    event.idempotency_key = format!("{}:{order_id}", event.event_type);
     event.external_id = id.clone();
     if billing.is_some_and(|b| b.transaction.dry_run.unwrap_or(0) != 0) {
         event.test = true;
@@ -80,7 +81,7 @@ pub(super) fn order(n: &Notification, event: &mut Event) -> Result<(), ProviderE
             items,
             payment_method: Some(payment_method),
             transaction_id: billing.and_then(|b| b.transaction.external_id.clone()),
-            order_id: n.order.id.clone(),
+            order_id: Some(order_id.clone()),
             ..Sale::default()
         });
     } else {
@@ -92,7 +93,7 @@ pub(super) fn order(n: &Notification, event: &mut Event) -> Result<(), ProviderE
             items,
             payment_method: Some(payment_method),
             scope: RefundScope::Whole,
-            order_id: n.order.id.clone(),
+            order_id: Some(order_id.clone()),
             ..Refund::default()
         });
     }

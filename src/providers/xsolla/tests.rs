@@ -54,6 +54,13 @@ fn a_signed_body_that_cannot_be_read_is_kept_raw_rather_than_refused() {
         let why = crate::bounds::out_of_range(&e, Utc::now()).expect("never counted");
         assert!(why.contains("could not be read"), "{why}");
     }
+    let no_id = parse(json!({"notification_type": "order_paid",
+        "order": {"amount": "1", "currency": "USD", "invoice_id": "70"}}))
+    .unwrap();
+    let Detail::Unreadable(u) = &no_id.detail else {
+        panic!("{no_id:?}")
+    };
+    assert!(u.reason.contains("order.id"), "{}", u.reason);
     let garbage = parse(json!({"notification_type": "order_paid", "items": "none"})).unwrap();
     assert_eq!(garbage.event_type, "order_paid");
     assert!(garbage
@@ -130,6 +137,10 @@ fn a_payment_and_its_store_order_are_keyed_as_one_purchase() {
     assert_eq!(p.total, o.total);
     assert_eq!((p.fees_minor, o.fees_minor), (Some(200), Some(200)));
     assert_eq!(o.order_id.as_deref(), Some("10077"));
+    assert_eq!(
+        order.idempotency_key, "order_paid:10077",
+        "another order of the same invoice is another notification"
+    );
     assert_eq!(o.payment_method.as_deref(), Some("Xsolla Store (PayPal)"));
     let refund = fixture("purchase_refund");
     let cancel = fixture("purchase_order_canceled");
