@@ -12,6 +12,7 @@ pub mod discord;
 pub mod domain;
 pub mod outbox;
 pub mod providers;
+pub mod relay;
 pub mod state;
 pub mod stats;
 pub mod webhook;

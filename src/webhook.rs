@@ -46,6 +46,10 @@ pub fn router(state: AppState) -> Router {
             &path,
             post(
                 move |State(state): State<AppState>, headers: HeaderMap, body: Bytes| async move {
+                    if let Some(target) = crate::relay::target(&state, p.as_ref()) {
+                        return crate::relay::handle(&state, p.as_ref(), target, &headers, &body)
+                            .await;
+                    }
                     let result = intake(&state, p.as_ref(), &headers, &body).await;
                     respond(p.as_ref(), result)
                 },
@@ -200,7 +204,7 @@ pub fn log_safe(text: &str) -> String {
         .collect()
 }
 
-fn respond(
+pub(crate) fn respond(
     provider: &dyn Provider,
     result: Result<(Stored, crate::domain::Event), IntakeError>,
 ) -> Response {

@@ -12,6 +12,7 @@ mod intake;
 mod payhip_legacy;
 mod postgres;
 mod process;
+mod relay;
 mod stats;
 mod storage;
 mod xsolla;
