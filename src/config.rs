@@ -113,6 +113,13 @@ pub struct ProviderConfig {
     /// Whether subscription changes other than start and cancel (Xsolla's `update_subscription`)
     /// are announced. They are always recorded.
     pub announce_subscription_updates: bool,
+    /// The seller's own server (Xsolla's one webhook URL per project is then the bot's), to
+    /// which every verified request is passed on; see [`crate::relay`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_url: Option<String>,
+    /// How long to wait for that server, in milliseconds (default 10000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -473,6 +480,27 @@ impl Config {
                         "expected an http(s) URL like \"http://127.0.0.1:8080\", found {base:?}"
                     ),
                 );
+            }
+        }
+        for (path, section) in [
+            ("payhipConfig", &self.payhip_config),
+            ("xsollaConfig", &self.xsolla_config),
+        ] {
+            if let Some(url) = &section.forward_url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    bad(
+                        &format!("{path}.forwardUrl"),
+                        format!("expected an http(s) URL like \"https://game.example.com/xsolla\", found {url:?}"),
+                    );
+                }
+            }
+            if let Some(ms) = section.forward_timeout_ms {
+                if !(100..=60_000).contains(&ms) {
+                    bad(
+                        &format!("{path}.forwardTimeoutMs"),
+                        format!("expected 100 to 60000 milliseconds, found {ms}"),
+                    );
+                }
             }
         }
         if let Some(tz) = &self.discord_config.timezone {

@@ -8,6 +8,7 @@
 //! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
 //! - [`metrics`]: `/metrics`, off the public port unless asked for.
 //! - [`webhook`]: the HTTP routes and the intake path: verify, translate, route, commit, answer.
+//! - [`relay`]: passes a verified webhook on to the seller's own server first (`forwardUrl`).
 //! - [`reload`]: hot reload of config.json, refusing files that would silence every notice.
 //! - [`discord`]: the gateway, the slash commands, the REST client, and notice rendering.
 //! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
@@ -37,6 +38,7 @@ pub mod import_js;
 pub mod metrics;
 pub mod outbox;
 pub mod providers;
+pub mod relay;
 pub mod reload;
 pub mod serve;
 pub mod state;

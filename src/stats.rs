@@ -178,6 +178,54 @@ impl Figures {
     }
 }
 
+/// Refunds that were chargebacks or fraud, in one currency: already counted among the refunds,
+/// shown again on their own so they are not lost in ordinary returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RiskFigures {
+    pub currency: String,
+    pub chargebacks: i64,
+    pub chargeback_minor: i64,
+    pub fraud: i64,
+    pub fraud_minor: i64,
+}
+
+impl RiskFigures {
+    /// "Chargebacks: 1 ($24.99) · Fraud: 2 ($10.00)", leaving out a zero part.
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if self.chargebacks > 0 {
+            let m = Money::new(self.chargeback_minor, self.currency.clone());
+            parts.push(format!("Chargebacks: {} ({m})", self.chargebacks));
+        }
+        if self.fraud > 0 {
+            let m = Money::new(self.fraud_minor, self.currency.clone());
+            parts.push(format!("Fraud: {} ({m})", self.fraud));
+        }
+        parts.join(" · ")
+    }
+}
+
+fn risk_figures(rows: Vec<crate::db::RiskRow>) -> Vec<RiskFigures> {
+    let mut by: BTreeMap<String, RiskFigures> = BTreeMap::new();
+    for (currency, risk, count, minor) in rows {
+        let f = by.entry(currency.clone()).or_insert_with(|| RiskFigures {
+            currency,
+            ..RiskFigures::default()
+        });
+        match risk.as_str() {
+            "chargeback" => {
+                f.chargebacks += count;
+                f.chargeback_minor += minor;
+            }
+            _ => {
+                f.fraud += count;
+                f.fraud_minor += minor;
+            }
+        }
+    }
+    by.into_values().collect()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProductFigures {
     pub product: String,
@@ -195,6 +243,8 @@ pub struct Report {
     pub subscriptions_cancelled: i64,
     pub subscriptions_active: i64,
     pub top_products: Vec<ProductFigures>,
+    /// Chargebacks and fraud per currency; empty when there were none.
+    pub risks: Vec<RiskFigures>,
     /// Gross per local day and currency, for the chart.
     pub daily: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
 }
@@ -331,6 +381,16 @@ pub async fn report(
         .subscription_counts(from, to, filter.provider.as_deref())
         .await?;
     let top = top_products(store, from, to, filter).await?;
+    let risks = risk_figures(
+        store
+            .risk_counts(
+                from,
+                to,
+                filter.provider.as_deref(),
+                filter.product.as_deref(),
+            )
+            .await?,
+    );
     // Hours map exactly onto the seller's days; past two months, UTC days are close enough for
     // a chart and far fewer rows.
     let grain = if to - from > 62 * DAY_MS {
@@ -364,6 +424,7 @@ pub async fn report(
         subscriptions_cancelled: cancelled,
         subscriptions_active: active,
         top_products: top,
+        risks,
         daily,
     })
 }
@@ -383,6 +444,10 @@ impl Report {
             .as_ref()?
             .iter()
             .find(|f| f.currency == currency)
+    }
+
+    pub fn risk_for(&self, currency: &str) -> Option<&RiskFigures> {
+        self.risks.iter().find(|r| r.currency == currency)
     }
 
     /// A plain-text rendering for the terminal.
@@ -417,6 +482,9 @@ impl Report {
             }
             if let Some(rate) = f.refund_rate() {
                 out.push_str(&format!("  refund rate      {rate:.1} %\n"));
+            }
+            if let Some(r) = self.risk_for(&f.currency) {
+                out.push_str(&format!("  of which         {}\n", r.line()));
             }
             if let Some(c) = self
                 .previous_for(&f.currency)

@@ -25,6 +25,9 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
         if let Some(rate) = f.refund_rate() {
             lines.push(format!("Refund rate: {rate:.1} %"));
         }
+        if let Some(r) = report.risk_for(&f.currency) {
+            lines.push(format!("⚠️ {}", r.line()));
+        }
         if let Some(c) = report
             .previous_for(&f.currency)
             .and_then(|p| change(f.net(), p.net()))
@@ -119,6 +122,9 @@ fn kind_label(kind: EventKind) -> &'static str {
         EventKind::SubscriptionStarted => "New subscription",
         EventKind::SubscriptionUpdated => "Subscription change",
         EventKind::SubscriptionCancelled => "Cancelled subscription",
+        EventKind::SubscriptionNotRenewing => "Subscription will not renew",
+        EventKind::Dispute => "Dispute",
+        EventKind::PaymentBlocked => "Blocked payment",
         EventKind::Other => "Other",
     }
 }
@@ -205,12 +211,16 @@ fn is_plain_number(s: &str) -> bool {
         .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer\n";
+pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer,vat_minor,vat_country\n";
 
 /// One CSV row; the customer column follows the same privacy rule as notices.
 pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
     let ev = &e.event;
     let amount = ev.amount();
+    let sale = match &ev.detail {
+        crate::domain::Detail::Sale(s) => Some(s),
+        _ => None,
+    };
     let customer = if show_customer {
         ev.customer.display_name().unwrap_or_default()
     } else {
@@ -229,6 +239,10 @@ pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
         ev.product_summary().unwrap_or_default(),
         ev.payment_method().unwrap_or_default().to_owned(),
         customer,
+        sale.and_then(|s| s.vat_minor)
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        sale.and_then(|s| s.vat_country.clone()).unwrap_or_default(),
     ];
     let mut line = cells
         .iter()

@@ -57,11 +57,13 @@ fn sale(product: &str, minor: i64) -> Event {
                 variant: None,
                 on_sale: false,
                 amount_minor: None,
+                ..Item::default()
             }],
             coupons: vec![],
             payment_method: Some("\tPayPal".into()),
             vat_applied: None,
             transaction_id: None,
+            ..Sale::default()
         }),
     }
 }
@@ -77,7 +79,7 @@ fn an_exported_row_guards_formulas_and_keeps_amounts_numeric() {
     );
     assert_eq!(
         row,
-        "2023-11-14T22:13:20Z,payhip,paid,sale,A1,'-€12.50,EUR,-1250,'=1+1,'\tPayPal,<@1> **Ada**\n"
+        "2023-11-14T22:13:20Z,payhip,paid,sale,A1,'-€12.50,EUR,-1250,'=1+1,'\tPayPal,<@1> **Ada**,,\n"
     );
 }
 

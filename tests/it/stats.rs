@@ -61,11 +61,13 @@ fn sale(
                 variant: None,
                 on_sale: false,
                 amount_minor: None,
+                ..Default::default()
             }],
             coupons: vec![],
             payment_method: None,
             vat_applied: None,
             transaction_id: None,
+            ..Default::default()
         }),
     )
 }
@@ -85,6 +87,7 @@ fn refund(id: &str, sale_id: &str, when: &str, minor: i64, currency: &str) -> Ne
             payment_method: None,
             vat_applied: None,
             reason: None,
+            ..Default::default()
         }),
     )
 }
@@ -103,6 +106,7 @@ fn subscription(id: &str, when: &str, kind: EventKind) -> NewEvent {
             started_at: None,
             cancelled_at: None,
             amount: None,
+            ..Default::default()
         }),
     )
 }
