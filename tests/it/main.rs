@@ -13,6 +13,8 @@ mod hostile;
 mod intake;
 mod postgres;
 mod process;
+mod replies;
 mod stats;
 mod storage;
+mod terminal;
 mod xsolla;
