@@ -97,12 +97,15 @@ impl Period {
         }
         let name = name.unwrap_or("month");
         let first_of_month = midnight(today.with_day(1).unwrap_or(today));
-        let day = |d: NaiveDate| midnight(d);
         // (start, end or None for now, how far back the comparison lies)
         let (start, end, step) = match name {
-            "today" => (day(today), None, Step::Days(1)),
-            "yesterday" => (day(today - Days::new(1)), Some(day(today)), Step::Days(1)),
-            "week" => (day(today - Days::new(6)), None, Step::Days(7)),
+            "today" => (midnight(today), None, Step::Days(1)),
+            "yesterday" => (
+                midnight(today - Days::new(1)),
+                Some(midnight(today)),
+                Step::Days(1),
+            ),
+            "week" => (midnight(today - Days::new(6)), None, Step::Days(7)),
             "month" => (first_of_month, None, Step::Months(1)),
             "last-month" => (
                 first_of_month - Months::new(1),
@@ -110,7 +113,7 @@ impl Period {
                 Step::Months(1),
             ),
             "year" => (
-                day(today.with_ordinal(1).unwrap_or(today)),
+                midnight(today.with_ordinal(1).unwrap_or(today)),
                 None,
                 Step::Months(12),
             ),
