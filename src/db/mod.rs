@@ -1023,4 +1023,25 @@ impl Store {
     pub async fn ping(&self) -> Result<(), DbError> {
         on_backend!(self, ping())
     }
+
+    /// When the earliest listed event happened (tests and unannounced kinds aside, as in
+    /// [`Store::recent`]), so "all time" starts at the shop's first event rather than in 1970.
+    pub async fn first_event_at(&self, provider: Option<&str>) -> Result<Option<i64>, DbError> {
+        const FIRST: &str = "SELECT MIN(occurred_at) FROM events WHERE is_test = FALSE \
+            AND kind <> 'other' AND (CAST($1 AS TEXT) IS NULL OR provider = $1)";
+        Ok(match self {
+            Store::Sqlite(p) => {
+                sqlx::query_scalar(FIRST)
+                    .bind(provider)
+                    .fetch_one(p)
+                    .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_scalar(FIRST)
+                    .bind(provider)
+                    .fetch_one(p)
+                    .await?
+            }
+        })
+    }
 }

@@ -184,7 +184,7 @@ fn no_store_text_renders_as_markdown_in_any_notice() {
 
 #[test]
 fn hostile_names_read_exactly_as_written_in_the_preview() {
-    let text = render(&sale()).to_text();
+    let text = render(&sale()).to_text(chrono_tz::Tz::UTC);
     assert!(
         text.contains(&format!("• {LINK} (~~v~~ <t:0:R>) ×1")),
         "{text}"

@@ -87,7 +87,7 @@ async fn an_older_paid_body_without_type_is_a_sale_with_vat_and_keeps_its_licens
         !debug.contains(LICENSE_KEY) && !debug.contains("Reaper"),
         "{debug}"
     );
-    let csv = integrations_bot::discord::views::csv_row(&events[0], false);
+    let csv = integrations_bot::discord::views::csv_row(&events[0], false, chrono_tz::Tz::UTC);
     assert!(csv.trim_end().ends_with(",276,Ireland"), "{csv}");
     app.stop().await;
 }

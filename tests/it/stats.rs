@@ -116,7 +116,7 @@ async fn history() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
-async fn history_at() -> (Store, tempfile::TempDir, String) {
+pub(crate) async fn history_at() -> (Store, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     let store = Store::connect(&url).await.unwrap();
@@ -243,7 +243,7 @@ async fn minute_precise_ranges_match_the_raw_rows() {
         label: "custom".into(),
         from: at("2026-11-02T10:30:00Z"),
         to: at("2026-11-03T23:45:00Z"),
-        comparable: false,
+        comparison: None,
     };
     let r = report(&store, &period, &Filter::default(), Tz::UTC)
         .await
