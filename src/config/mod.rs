@@ -1,0 +1,25 @@
+//! `config.json` and the environment, one job per file:
+//!
+//! - [`schema`]: the file's shape and its defaults (what a missing key means);
+//! - [`values`]: the value formats serde has no word for (hex colors, Discord ids as strings);
+//! - [`load`]: reading and checking a file, each problem named by its JSON path;
+//! - [`env`]: secrets, environment overrides, and the [`Settings`] resolved from both;
+//! - [`edit`]: `/config set`, one key changed with the rest of the file kept.
+//!
+//! Secrets never live in [`Config`] itself; see [`Secrets`].
+
+pub mod edit;
+pub mod env;
+pub mod load;
+pub mod schema;
+pub mod values;
+
+pub use edit::{edit, write_atomically, EDITABLE_KEYS};
+pub use env::{Environment, Secret, Secrets, Settings};
+pub use load::{is_supported_database_url, routing_summary, ConfigError, Problem};
+pub use schema::{
+    Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
+    Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,
+    XSOLLA_DEFAULT_PATH,
+};
+pub use values::Color;
