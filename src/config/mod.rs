@@ -12,14 +12,16 @@ pub mod edit;
 pub mod env;
 pub mod load;
 pub mod schema;
+pub mod validate;
 pub mod values;
 
 pub use edit::{edit, write_atomically, EDITABLE_KEYS};
 pub use env::{Environment, Secret, Secrets, Settings};
-pub use load::{is_supported_database_url, routing_summary, ConfigError, Problem};
+pub use load::{routing_summary, ConfigError, Problem};
 pub use schema::{
     Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
     Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,
     XSOLLA_DEFAULT_PATH,
 };
+pub use validate::is_supported_database_url;
 pub use values::Color;
