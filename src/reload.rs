@@ -115,6 +115,9 @@ async fn watch_from(
         seen = now;
         match check(&path, &state.config(), state.providers()) {
             Ok(config) => {
+                for key in config.unknown_keys() {
+                    tracing::warn!("{key} (ignored)");
+                }
                 state.replace_config(config);
                 tracing::info!(path = %path.display(), "config reloaded");
             }

@@ -35,6 +35,37 @@ pub struct Secrets {
     pub metrics_token: Option<Secret>,
 }
 
+/// Where a store's settings and secret are named, for messages that tell a seller what to set.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreKeys {
+    /// Its section in config.json.
+    pub section: &'static str,
+    /// The variable holding its secret.
+    pub secret: &'static str,
+    /// Where the store shows that secret.
+    pub secret_source: &'static str,
+}
+
+/// The keys of the store the provider registry calls `name`.
+pub fn store_keys(name: &str) -> Option<StoreKeys> {
+    match name {
+        "payhip" => Some(StoreKeys {
+            section: "payhipConfig",
+            secret: PAYHIP_API_KEY,
+            secret_source: "Payhip: Settings > Developer",
+        }),
+        "xsolla" => Some(StoreKeys {
+            section: "xsollaConfig",
+            secret: XSOLLA_SECRET_KEY,
+            secret_source: "Xsolla: Project settings > Webhooks > Secret key",
+        }),
+        _ => None,
+    }
+}
+
+const PAYHIP_API_KEY: &str = "PAYHIP_API_KEY";
+const XSOLLA_SECRET_KEY: &str = "XSOLLA_SECRET_KEY";
+
 #[derive(Debug, Clone, Default)]
 pub struct Environment {
     pub secrets: Secrets,
@@ -55,8 +86,8 @@ impl Environment {
                 discord_token: non_empty("DISCORD_TOKEN")
                     .or_else(|| non_empty("BOT_TOKEN"))
                     .map(Secret),
-                payhip_api_key: non_empty("PAYHIP_API_KEY").map(Secret),
-                xsolla_secret_key: non_empty("XSOLLA_SECRET_KEY").map(Secret),
+                payhip_api_key: non_empty(PAYHIP_API_KEY).map(Secret),
+                xsolla_secret_key: non_empty(XSOLLA_SECRET_KEY).map(Secret),
                 metrics_token: non_empty("METRICS_TOKEN").map(Secret),
             },
             database_url: non_empty("DATABASE_URL"),
@@ -75,6 +106,16 @@ impl Environment {
             }
         }
         Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
     }
 }
 

@@ -1,14 +1,16 @@
 //! Reading `config.json` and checking it: every problem is reported with its JSON path, not just
 //! the first, so a seller fixes the file in one go.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_path_to_error::Segment;
+
+use super::words;
 
 use super::schema::Config;
-use crate::domain::NoticeKind;
 
 /// One thing wrong with a config file, located by its JSON path so a seller can find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,13 +74,7 @@ impl Config {
         macro_rules! section {
             ($($field:ident => $key:literal),* $(,)?) => {$(
                 if let Some(v) = root.get($key) {
-                    match serde_path_to_error::deserialize(v) {
-                        Ok(parsed) => config.$field = parsed,
-                        Err(e) => problems.push(Problem {
-                            path: join_path($key, &e.path().to_string()),
-                            message: e.inner().to_string(),
-                        }),
-                    }
+                    config.$field = read_section($key, v, &mut problems);
                 }
             )*};
         }
@@ -94,12 +90,86 @@ impl Config {
             delivery => "delivery",
         );
         problems.extend(config.validate());
+        let unknown = super::keys::unknown_keys(&root);
         if problems.is_empty() {
+            config.unknown_keys = unknown;
             Ok(config)
         } else {
+            // Named too: a typo may be why a value is missing, and it is one fix more to make.
+            problems.extend(unknown);
             Err(ConfigError::Invalid(problems))
         }
     }
+
+    /// Keys in the file that the bot does not read, each with the nearest key it does read.
+    /// `check-config` fails on them; the bot itself only warns, so an old file still starts.
+    pub fn unknown_keys(&self) -> &[Problem] {
+        &self.unknown_keys
+    }
+}
+
+/// One section, with every value of a wrong type reported: serde stops at the first, so each
+/// one found is taken out and the section read again until the rest reads.
+fn read_section<T: DeserializeOwned + Default>(
+    key: &str,
+    section: &Value,
+    problems: &mut Vec<Problem>,
+) -> T {
+    let mut rest = section.clone();
+    // Each round takes a key out, so this ends; the bound only guards against a serde surprise.
+    for _ in 0..256 {
+        match serde_path_to_error::deserialize(&rest) {
+            Ok(parsed) => return parsed,
+            Err(e) => {
+                let at = e.path().clone();
+                problems.push(Problem {
+                    path: join_path(key, &at.to_string()),
+                    message: words::plain(&e.inner().to_string(), find(section, &at)),
+                });
+                if !take_out(&mut rest, &at) {
+                    break;
+                }
+            }
+        }
+    }
+    T::default()
+}
+
+/// The value at `path` in the seller's section, to show what was found there.
+fn find<'a>(mut node: &'a Value, path: &serde_path_to_error::Path) -> Option<&'a Value> {
+    for segment in path.iter() {
+        node = match segment {
+            Segment::Map { key } => node.get(key)?,
+            Segment::Seq { index } => node.get(index)?,
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    Some(node)
+}
+
+/// Removes the key holding `path` (the whole list, for a bad list item); false when there is no
+/// key to remove, i.e. the section itself has the wrong type.
+fn take_out(section: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    let keys: Vec<&str> = path
+        .iter()
+        .map_while(|s| match s {
+            Segment::Map { key } => Some(key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let Some((last, parents)) = keys.split_last() else {
+        return false;
+    };
+    let mut node = section;
+    for key in parents {
+        match node.get_mut(*key) {
+            Some(next) => node = next,
+            None => return false,
+        }
+    }
+    node.as_object_mut()
+        .and_then(|o| o.shift_remove(*last))
+        .is_some()
 }
 
 fn join_path(section: &str, inner: &str) -> String {
@@ -110,23 +180,6 @@ fn join_path(section: &str, inner: &str) -> String {
     } else {
         format!("{section}.{inner}")
     }
-}
-
-/// Key names shown by `check-config` for the routes each notice kind takes.
-pub fn routing_summary(config: &Config) -> BTreeMap<&'static str, String> {
-    let mut out = BTreeMap::new();
-    for kind in NoticeKind::ALL {
-        let channel = config.discord_config.channel_for(kind);
-        let hooks = config.notifications.for_kind(kind).webhook_urls.len();
-        let text = match (channel, hooks) {
-            (None, 0) => "not announced (no channel id and no webhook URL)".to_owned(),
-            (Some(c), 0) => format!("channel {c}"),
-            (None, n) => format!("{n} webhook URL(s)"),
-            (Some(c), n) => format!("channel {c} and {n} webhook URL(s)"),
-        };
-        out.insert(kind.config_key(), text);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -159,6 +212,29 @@ mod tests {
         assert_eq!(c.embed_colors.refund, Color(0xFF0000));
         assert_eq!(c.embed_colors.subscription, Color(0x0000FF));
         assert_eq!(c.warnings().len(), 1, "maxSales is warned about");
+        assert_eq!(
+            c.unknown_keys()[0].path,
+            "someKeyOnlyTheOldBotKnew",
+            "loads, but the key nobody reads is named"
+        );
+    }
+
+    #[test]
+    fn every_wrong_type_in_a_section_is_reported_in_words() {
+        let p = problems(
+            r#"{ "webhookConfig": { "webhookPort": "abc", "maxConnections": true, "bindAddress": "localhost" },
+                 "notifications": { "refund": { "webhookUrls": "https://discord.com/api/webhooks/1/t" } } }"#,
+        );
+        let text: Vec<String> = p.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            [
+                "webhookConfig.webhookPort: expected a whole number from 0 to 65535, found \"abc\"",
+                "webhookConfig.maxConnections: expected a whole number, 0 or more, found true",
+                "webhookConfig.bindAddress: expected an IP address like \"0.0.0.0\" or \"127.0.0.1\", found \"localhost\"",
+                "notifications.refund.webhookUrls: expected a list in square brackets, like [\"…\"], found \"https://discord.com/api/webhooks/1/t\"",
+            ]
+        );
     }
 
     #[test]

@@ -23,6 +23,9 @@ pub struct Config {
     pub notifications: Notifications,
     pub privacy: Privacy,
     pub delivery: Delivery,
+    /// Filled in when the file is read; see [`Config::unknown_keys`].
+    #[serde(skip)]
+    pub(super) unknown_keys: Vec<super::load::Problem>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -57,6 +60,15 @@ impl DiscordConfig {
             .as_deref()
             .and_then(|t| t.parse().ok())
             .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
+    /// The key in `discordConfig` of the channel `kind` is posted in.
+    pub fn channel_key(kind: NoticeKind) -> &'static str {
+        match kind {
+            NoticeKind::Sale => "salesChannelId",
+            NoticeKind::Refund => "refundsChannelId",
+            NoticeKind::Subscription => "subscriptionsChannelId",
+        }
     }
 
     pub fn channel_for(&self, kind: NoticeKind) -> Option<u64> {
@@ -102,6 +114,15 @@ impl Default for EventTypes {
 }
 
 impl EventTypes {
+    /// The key of `kind` in `eventTypes` (plural for subscriptions, as in the earlier bot).
+    pub fn key(kind: NoticeKind) -> &'static str {
+        match kind {
+            NoticeKind::Sale => "newSale",
+            NoticeKind::Refund => "refund",
+            NoticeKind::Subscription => "subscriptions",
+        }
+    }
+
     pub fn enabled(&self, kind: NoticeKind) -> bool {
         match kind {
             NoticeKind::Sale => self.new_sale,

@@ -155,6 +155,12 @@ impl Config {
                     .into(),
             );
         }
+        if self.payhip_config.webhook_path.is_some() {
+            out.push(
+                "payhipConfig.webhookPath is ignored: the Payhip endpoint's path is webhookConfig.webhookPath"
+                    .into(),
+            );
+        }
         out
     }
 }

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod check_config;
 mod cli;
 mod commands;
 mod delivery;
@@ -17,6 +18,7 @@ mod limits;
 mod postgres;
 mod process;
 mod reload;
+mod startup;
 mod stats;
 mod storage;
 mod xsolla;
