@@ -177,6 +177,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             p.route(&config)
         );
     }
+    for line in crate::check::public_url::lines(&config, state.providers()) {
+        tracing::info!("{line}");
+    }
     tracing::info!(
         "HTTP limits: {} connections, {} s for a request's headers, {} s for its body, {} s idle between requests",
         limits.max_connections,

@@ -3,6 +3,7 @@
 //! that is switched on, or a database that cannot be reached all mean no sale is ever announced.
 
 pub mod database;
+pub mod public_url;
 
 use std::sync::Arc;
 
@@ -73,12 +74,13 @@ pub async fn check(settings: &Settings) -> Report {
             route(config, kind)
         ));
     }
+    report.summary.extend(public_url::lines(config, &providers));
     report
 }
 
 /// The stores that can take webhooks: those whose secret is set. With none set, every store
 /// counts, so that the file itself is still checked.
-fn stores_in_use(providers: &[Arc<dyn Provider>]) -> Vec<&Arc<dyn Provider>> {
+pub(crate) fn stores_in_use(providers: &[Arc<dyn Provider>]) -> Vec<&Arc<dyn Provider>> {
     let set_up: Vec<_> = providers
         .iter()
         .filter(|p| p.missing_secret_hint().is_none())

@@ -137,7 +137,8 @@ impl EventTypes {
 pub struct WebhookConfig {
     pub webhook_port: u16,
     pub webhook_path: String,
-    /// The public URL sellers paste into their store; informational, shown in logs.
+    /// The public address stores reach the bot at (the earlier bot's key). The bot cannot know
+    /// it by itself; start-up prints each store's webhook URL from it.
     #[serde(rename = "webhookURL")]
     pub webhook_url: String,
     pub bind_address: IpAddr,
@@ -153,6 +154,19 @@ pub struct WebhookConfig {
     pub body_timeout_seconds: u64,
     /// How long a kept-alive connection may wait for its next request.
     pub idle_timeout_seconds: u64,
+}
+
+impl WebhookConfig {
+    /// `webhookURL` without the Payhip path the earlier bot's value ended with, so that each
+    /// store's path can be put after it. None when not set, or not an http(s) address.
+    pub fn public_base(&self) -> Option<&str> {
+        let url = self.webhook_url.trim().trim_end_matches('/');
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return None;
+        }
+        let base = url.strip_suffix(self.webhook_path.as_str()).unwrap_or(url);
+        Some(base.trim_end_matches('/'))
+    }
 }
 
 impl Default for WebhookConfig {

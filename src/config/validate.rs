@@ -155,6 +155,12 @@ impl Config {
                     .into(),
             );
         }
+        let url = self.webhook_config.webhook_url.trim();
+        if !url.is_empty() && self.webhook_config.public_base().is_none() {
+            out.push(format!(
+                "webhookConfig.webhookURL: expected the address stores reach the bot at, like \"https://sales.example.com\", found {url:?}; no public webhook URL can be shown"
+            ));
+        }
         if self.payhip_config.webhook_path.is_some() {
             out.push(
                 "payhipConfig.webhookPath is ignored: the Payhip endpoint's path is webhookConfig.webhookPath"
@@ -167,4 +173,37 @@ impl Config {
 
 pub fn is_supported_database_url(url: &str) -> bool {
     url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Config;
+
+    fn base(url: &str) -> Option<String> {
+        let json = format!(r#"{{ "webhookConfig": {{ "webhookURL": {url:?} }} }}"#);
+        let config = Config::from_json(&json).expect("valid");
+        config.webhook_config.public_base().map(str::to_owned)
+    }
+
+    #[test]
+    fn the_earlier_bots_full_webhook_url_gives_the_base() {
+        let b = Some("https://sales.example.com".to_owned());
+        assert_eq!(base("https://sales.example.com/webhook/payhip"), b);
+        assert_eq!(base("https://sales.example.com/webhook/payhip/"), b);
+        assert_eq!(base("https://sales.example.com/"), b);
+        assert_eq!(
+            base("https://example.org/shop"),
+            Some("https://example.org/shop".to_owned()),
+            "a prefix of the seller's own is kept"
+        );
+        assert_eq!(base(""), None);
+        assert_eq!(base("sales.example.com"), None);
+    }
+
+    #[test]
+    fn a_webhook_url_that_is_not_an_address_is_warned_about() {
+        let c = Config::from_json(r#"{ "webhookConfig": { "webhookURL": "sales.example.com" } }"#)
+            .expect("valid");
+        assert!(c.warnings()[0].starts_with("webhookConfig.webhookURL: expected the address"));
+    }
 }
