@@ -138,6 +138,17 @@ pub enum SetError {
     },
 }
 
+impl SetError {
+    /// The text to show whoever asked for the change; None when the cause is the bot's own (the
+    /// file cannot be read or written) and belongs in its log instead.
+    pub fn for_user(&self) -> Option<String> {
+        match self {
+            SetError::Refused(_) => Some(self.to_string()),
+            SetError::Read { .. } | SetError::Write { .. } => None,
+        }
+    }
+}
+
 /// Held from reading the file to writing it back: edits made at the same moment each see the
 /// other's result instead of one overwriting the other.
 static ONE_WRITER: Mutex<()> = Mutex::new(());

@@ -6,6 +6,7 @@ mod support;
 mod check_config;
 mod cli;
 mod commands;
+mod config_set;
 mod delivery;
 mod durability;
 mod exposure;
