@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+pub use crate::config::redact_url;
 use crate::config::Settings;
 use crate::db::writer::Writer;
 use crate::db::Store;
@@ -52,19 +53,20 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     for warning in settings.config.warnings() {
         tracing::warn!("{warning}");
     }
+    for key in settings.config.unknown_keys() {
+        tracing::warn!("{key} (ignored; `integrations-bot check-config` fails on it)");
+    }
     if let Some(base) = &settings.discord_api_base {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             anyhow::bail!("DISCORD_API_BASE / discordConfig.apiBaseUrl must be an http(s) URL like \"http://127.0.0.1:8080\"");
         }
     }
-    let store = Store::connect(&settings.database_url)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database ({})",
-                redact_url(&settings.database_url)
-            )
-        })?;
+    let store = match Store::connect(&settings.database_url).await {
+        Ok(store) => store,
+        Err(e) => {
+            anyhow::bail!(crate::check::database::why_not_opened(&settings.database_url, &e).await)
+        }
+    };
     tracing::info!(
         backend = store.backend_name(),
         "database ready, migrations applied"
@@ -175,6 +177,9 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
             p.route(&config)
         );
     }
+    for line in crate::check::public_url::lines(&config, state.providers()) {
+        tracing::info!("{line}");
+    }
     tracing::info!(
         "HTTP limits: {} connections, {} s for a request's headers, {} s for its body, {} s idle between requests",
         limits.max_connections,
@@ -267,15 +272,5 @@ impl Signals {
         if tokio::signal::ctrl_c().await.is_err() {
             std::future::pending::<()>().await;
         }
-    }
-}
-
-/// A database URL without its password, for messages.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            format!("{}://***{}", &url[..scheme], &url[at..])
-        }
-        _ => url.to_owned(),
     }
 }

@@ -29,6 +29,7 @@
 
 pub mod app;
 pub mod bounds;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod db;

@@ -1,5 +1,6 @@
-//! Hand edits of config.json picked up without a restart, and refused when they would silently
-//! stop every notice: a half-saved or emptied file must not cost a seller their announcements.
+//! Changes to config.json while the bot runs, hand edits picked up without a restart and
+//! `/config set` alike, refused when they would silently stop every notice: a half-saved or
+//! emptied file, or one switch too many, must not cost a seller their announcements.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -8,6 +9,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::config::edit::SetError;
 use crate::config::{Config, ConfigError};
 use crate::domain::NoticeKind;
 use crate::providers::Provider;
@@ -80,6 +82,23 @@ pub fn check(
     }
 }
 
+/// `/config set`: changes `key` in the file at `path` and in the running bot at once, unless the
+/// new file would stop every notice announced now; then nothing changes and the reason is the
+/// caller's to read.
+pub fn set_key(state: &AppState, path: &Path, key: &str, value: &str) -> Result<(), SetError> {
+    crate::config::edit::set(
+        path,
+        key,
+        value,
+        |next| {
+            refusal(&state.config(), next, state.providers()).map(|why| {
+                format!("not changed: {why}. To stop every notice on purpose, edit config.json and restart the bot")
+            })
+        },
+        |next| state.replace_config(next),
+    )
+}
+
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
@@ -115,6 +134,9 @@ async fn watch_from(
         seen = now;
         match check(&path, &state.config(), state.providers()) {
             Ok(config) => {
+                for key in config.unknown_keys() {
+                    tracing::warn!("{key} (ignored)");
+                }
                 state.replace_config(config);
                 tracing::info!(path = %path.display(), "config reloaded");
             }

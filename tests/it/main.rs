@@ -3,8 +3,10 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod check_config;
 mod cli;
 mod commands;
+mod config_set;
 mod delivery;
 mod durability;
 mod exposure;
@@ -20,6 +22,7 @@ mod process;
 mod relay;
 mod reload;
 mod replies;
+mod startup;
 mod stats;
 mod storage;
 mod terminal;

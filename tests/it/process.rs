@@ -162,44 +162,6 @@ async fn sigterm_stops_cleanly_with_exit_code_zero() {
     assert!(exit.success(), "exit status {exit:?}");
 }
 
-#[test]
-fn check_config_names_the_bad_path_and_fails() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("config.json");
-    std::fs::write(
-        &path,
-        r#"{ "embedColors": { "newSale": "green" }, "webhookConfig": { "webhookPort": -1 } }"#,
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
-        .arg("--config")
-        .arg(&path)
-        .arg("check-config")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(text.contains("embedColors.newSale"), "{text}");
-    assert!(text.contains("webhookConfig.webhookPort"), "{text}");
-
-    std::fs::copy(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("config.json.example"),
-        &path,
-    )
-    .unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
-        .arg("--config")
-        .arg(&path)
-        .arg("check-config")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 async fn post_all(bot: &Bot, names: &[&str]) {
     let client = reqwest::Client::new();
     for name in names {

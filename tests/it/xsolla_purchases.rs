@@ -416,10 +416,7 @@ async fn virtual_currency_is_named_in_notices_sales_and_csv_and_never_summed_int
         .iter()
         .map(|e| integrations_bot::discord::views::csv_row(e, false, chrono_tz::Tz::UTC))
         .collect();
-    assert!(
-        csv.contains(",1200,crystals,1200,"),
-        "{csv}"
-    );
+    assert!(csv.contains(",1200,crystals,1200,"), "{csv}");
     app.stop().await;
 }
 

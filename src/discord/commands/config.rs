@@ -122,20 +122,10 @@ pub async fn config_set(
             "This bot was started without a config file to write to.".into(),
         ));
     };
-    let original = std::fs::read_to_string(&path)
-        .map_err(|e| CommandError::Internal(format!("reading config: {e}")))?;
-    let (text, config) = crate::config::edit(&original, &key, &value).map_err(|problems| {
-        CommandError::User(
-            problems
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"),
-        )
+    crate::reload::set_key(state, &path, &key, &value).map_err(|e| {
+        e.for_user()
+            .map_or_else(|| CommandError::Internal(e.to_string()), CommandError::User)
     })?;
-    crate::config::write_atomically(&path, &text)
-        .map_err(|e| CommandError::Internal(format!("writing config: {e}")))?;
-    state.replace_config(config);
     tracing::info!(%key, "config changed from Discord by user {}", ctx.author().id);
     ctx.send(
         CreateReply::default()

@@ -1,0 +1,184 @@
+//! What comes from the environment rather than the file: secrets (whose `Debug` never shows
+//! them), a few overrides, and the [`Settings`] resolved from both.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::schema::{Config, DEFAULT_DATABASE_URL};
+
+/// A secret string: its `Debug` and `Display` never show the value.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What comes from the environment (or `.env`) rather than `config.json`.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub discord_token: Option<Secret>,
+    pub payhip_api_key: Option<Secret>,
+    pub xsolla_secret_key: Option<Secret>,
+    /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
+    pub metrics_token: Option<Secret>,
+}
+
+/// Where a store's settings and secret are named, for messages that tell a seller what to set.
+#[derive(Debug, Clone, Copy)]
+pub struct StoreKeys {
+    /// Its section in config.json.
+    pub section: &'static str,
+    /// The variable holding its secret.
+    pub secret: &'static str,
+    /// Where the store shows that secret.
+    pub secret_source: &'static str,
+}
+
+/// The keys of the store the provider registry calls `name`.
+pub fn store_keys(name: &str) -> Option<StoreKeys> {
+    match name {
+        "payhip" => Some(StoreKeys {
+            section: "payhipConfig",
+            secret: PAYHIP_API_KEY,
+            secret_source: "Payhip: Settings > Developer",
+        }),
+        "xsolla" => Some(StoreKeys {
+            section: "xsollaConfig",
+            secret: XSOLLA_SECRET_KEY,
+            secret_source: "Xsolla: Project settings > Webhooks > Secret key",
+        }),
+        _ => None,
+    }
+}
+
+const PAYHIP_API_KEY: &str = "PAYHIP_API_KEY";
+const XSOLLA_SECRET_KEY: &str = "XSOLLA_SECRET_KEY";
+
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    pub secrets: Secrets,
+    pub database_url: Option<String>,
+    pub discord_api_base: Option<String>,
+}
+
+impl Environment {
+    /// Reads the variables through `get`, so tests need not touch the process environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Self {
+        let non_empty = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        Self {
+            secrets: Secrets {
+                discord_token: non_empty("DISCORD_TOKEN")
+                    .or_else(|| non_empty("BOT_TOKEN"))
+                    .map(Secret),
+                payhip_api_key: non_empty(PAYHIP_API_KEY).map(Secret),
+                xsolla_secret_key: non_empty(XSOLLA_SECRET_KEY).map(Secret),
+                metrics_token: non_empty("METRICS_TOKEN").map(Secret),
+            },
+            database_url: non_empty("DATABASE_URL"),
+            discord_api_base: non_empty("DISCORD_API_BASE"),
+        }
+    }
+
+    /// The process environment, after loading a `.env` file that sits beside the config file.
+    /// Variables already set win over the file.
+    pub fn load(config_path: &Path) -> Self {
+        let dir = config_path.parent().filter(|p| !p.as_os_str().is_empty());
+        let dotenv = dir.unwrap_or(Path::new(".")).join(".env");
+        if dotenv.is_file() {
+            if let Err(e) = dotenvy::from_path(&dotenv) {
+                tracing::warn!(path = %dotenv.display(), "ignoring unreadable .env file: {e}");
+            }
+        }
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Everything the app needs to start, resolved from config + environment.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub config: Config,
+    pub secrets: Secrets,
+    pub database_url: String,
+    pub discord_api_base: Option<String>,
+    pub config_path: Option<PathBuf>,
+}
+
+impl Settings {
+    pub fn resolve(config: Config, env: Environment, config_path: Option<PathBuf>) -> Self {
+        let database_url = env
+            .database_url
+            .or_else(|| config.database_config.url.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let discord_api_base = env
+            .discord_api_base
+            .or_else(|| config.discord_config.api_base_url.clone())
+            .map(|b| b.trim_end_matches('/').to_owned());
+        Self {
+            config,
+            secrets: env.secrets,
+            database_url,
+            discord_api_base,
+            config_path,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn secrets_do_not_show_in_debug() {
+        let env = Environment::from_lookup(|k| match k {
+            "BOT_TOKEN" => Some("token-value-123".into()),
+            "PAYHIP_API_KEY" => Some("payhip-key-456".into()),
+            _ => None,
+        });
+        let text = format!("{env:?}");
+        assert!(env.secrets.discord_token.is_some(), "BOT_TOKEN is accepted");
+        assert!(!text.contains("token-value-123") && !text.contains("payhip-key-456"));
+        let mut c = Config::default();
+        c.notifications.new_sale.webhook_urls =
+            vec!["https://discord.com/api/webhooks/1/secret-tok".into()];
+        assert!(!format!("{c:?}").contains("secret-tok"));
+    }
+
+    #[test]
+    fn environment_wins_over_config() {
+        let mut c = Config::default();
+        c.database_config.url = Some("sqlite://a.db".into());
+        c.discord_config.api_base_url = Some("http://config/".into());
+        let env =
+            Environment::from_lookup(|k| (k == "DATABASE_URL").then(|| "sqlite://b.db".into()));
+        let s = Settings::resolve(c, env, None);
+        assert_eq!(s.database_url, "sqlite://b.db");
+        assert_eq!(s.discord_api_base.as_deref(), Some("http://config"));
+    }
+}

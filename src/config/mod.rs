@@ -1,0 +1,31 @@
+//! `config.json` and the environment, one job per file:
+//!
+//! - [`schema`]: the file's shape and its defaults (what a missing key means);
+//! - [`values`]: the value formats serde has no word for (hex colors, Discord ids as strings);
+//! - [`load`]: reading a file, each problem named by its JSON path and said in plain words
+//!   (`words`), with keys the bot does not read found and matched to the nearest it does (`keys`);
+//! - [`validate`]: relations and formats serde cannot check, and warnings;
+//! - [`env`]: secrets, environment overrides, and the [`Settings`] resolved from both;
+//! - [`edit`]: `/config set`, one key changed with the rest of the file kept.
+//!
+//! Secrets never live in [`Config`] itself; see [`Secrets`].
+
+pub mod edit;
+pub mod env;
+mod keys;
+pub mod load;
+pub mod schema;
+pub mod validate;
+pub mod values;
+mod words;
+
+pub use edit::{edit, write_atomically, EDITABLE_KEYS};
+pub use env::{redact_url, store_keys, Environment, Secret, Secrets, Settings, StoreKeys};
+pub use load::{ConfigError, Problem};
+pub use schema::{
+    Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
+    Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,
+    XSOLLA_DEFAULT_PATH,
+};
+pub use validate::is_supported_database_url;
+pub use values::Color;
