@@ -8,6 +8,7 @@ mod delivery;
 mod faults;
 mod hostile;
 mod intake;
+mod outbox_steps;
 mod postgres;
 mod process;
 mod stats;
