@@ -5,9 +5,11 @@ mod support;
 
 mod commands;
 mod delivery;
+mod exactly_once;
 mod faults;
 mod hostile;
 mod intake;
+mod outbox_process;
 mod outbox_steps;
 mod postgres;
 mod process;

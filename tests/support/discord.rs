@@ -232,6 +232,23 @@ impl FakeDiscord {
         self.messages()
     }
 
+    /// Waits until `target` has received `n` messages (woken by each new message).
+    pub async fn wait_for_messages_to(&self, target: &Target, n: usize, timeout: Duration) {
+        let mut rx = self.messages_seen.subscribe();
+        let reached = tokio::time::timeout(timeout, async {
+            while self.messages_to(target).len() < n {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await;
+        assert!(
+            reached.is_ok(),
+            "expected {n} message(s) to {target:?} within {timeout:?}"
+        );
+    }
+
     pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
         let mut rx = self.requests_seen.subscribe();
         if tokio::time::timeout(timeout, rx.wait_for(|seen| *seen >= n))
