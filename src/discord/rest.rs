@@ -435,4 +435,30 @@ mod tests {
             .unwrap_err()
             .is_transient());
     }
+
+    #[test]
+    fn a_lost_post_is_recognised_only_by_its_own_webhook_and_reference() {
+        let ours = serde_json::json!({
+            "id": "1", "webhook_id": "555",
+            "embeds": [{ "footer": { "text": "Payhip · ref 0a1b2c3d4e" } }]
+        });
+        assert!(carries(&ours, 555, "0a1b2c3d4e"));
+        assert!(
+            !carries(&ours, 556, "0a1b2c3d4e"),
+            "another webhook's message"
+        );
+        assert!(!carries(&ours, 555, "ffffffffff"), "another notice");
+        let typed = serde_json::json!({ "id": "2", "content": "ref 0a1b2c3d4e" });
+        assert!(!carries(&typed, 555, "0a1b2c3d4e"), "a person quoting it");
+    }
+
+    #[test]
+    fn message_ids_are_made_from_discord_epoch_times() {
+        // Discord's documented example: 175928847299117063 was created at 1462015105796.
+        assert_eq!(
+            snowflake_at(1_462_015_105_796),
+            175_928_847_299_117_063 >> 22 << 22
+        );
+        assert_eq!(snowflake_at(0), 0);
+    }
 }

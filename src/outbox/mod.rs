@@ -88,6 +88,7 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
 
 pub mod clock;
 mod deliver;
+mod hint;
 pub mod policy;
 pub mod worker;
 
