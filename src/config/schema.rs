@@ -291,19 +291,20 @@ pub struct Delivery {
     pub max_age_minutes: u64,
     pub initial_backoff_ms: u64,
     pub max_backoff_ms: u64,
-    /// How long a claimed notice belongs to one instance before another may take it over. Only
-    /// matters when several instances share a PostgreSQL database.
+    /// How long a claimed notice belongs to one instance before another may take it over, unless
+    /// renewed (at most 15 s is used). Only matters when several instances share PostgreSQL.
     pub lease_seconds: u64,
 }
 
 impl Default for Delivery {
     fn default() -> Self {
         Self {
-            max_attempts: 25,
+            // Enough that with the default backoff the age limit, not the count, ends retries.
+            max_attempts: 300,
             max_age_minutes: 24 * 60,
             initial_backoff_ms: 1_000,
             max_backoff_ms: 10 * 60 * 1_000,
-            lease_seconds: 120,
+            lease_seconds: 15,
         }
     }
 }

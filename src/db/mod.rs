@@ -14,12 +14,15 @@ use sqlx::sqlite::{
 
 use crate::domain::{Detail, Event, EventKind};
 
+mod outbox;
 pub mod writer;
 #[macro_use]
 mod purchases;
 
 use purchases::Facts;
 pub use purchases::RiskRow;
+
+pub use outbox::Claimed;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -103,18 +106,6 @@ pub enum Inserted {
     Duplicate,
 }
 
-/// An outbox row claimed for delivery, with the event it announces.
-#[derive(Clone)]
-pub struct Claimed {
-    pub id: i64,
-    pub event_id: i64,
-    pub destination: String,
-    /// Including this one.
-    pub attempts: i64,
-    pub created_at: i64,
-    pub event: Event,
-}
-
 /// A stored destination for messages: a webhook URL's token is a secret, so it is cut off.
 fn redacted_destination(destination: &str) -> String {
     match destination
@@ -124,17 +115,6 @@ fn redacted_destination(destination: &str) -> String {
         Some(hook) => format!("webhook:{}", hook.redacted()),
         None if destination.starts_with("webhook:") => "webhook:***".to_owned(),
         None => destination.to_owned(),
-    }
-}
-
-impl std::fmt::Debug for Claimed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Claimed")
-            .field("id", &self.id)
-            .field("event_id", &self.event_id)
-            .field("destination", &redacted_destination(&self.destination))
-            .field("attempts", &self.attempts)
-            .finish_non_exhaustive()
     }
 }
 
@@ -564,78 +544,6 @@ macro_rules! backend {
                 Ok(out)
             }
 
-            pub async fn claim(pool: &sqlx::Pool<Db>, now: i64, lease_ms: i64, limit: i64) -> Result<Vec<Claimed>, DbError> {
-                let rows: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(concat!(
-                    "UPDATE outbox SET lease_until = $1, attempts = attempts + 1 WHERE id IN (",
-                    "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= $2 ",
-                    "AND (lease_until IS NULL OR lease_until <= $2) ORDER BY id LIMIT $3 ",
-                    $claim_lock,
-                    ") RETURNING id, event_id, destination, attempts, created_at"
-                ))
-                .bind(now + lease_ms)
-                .bind(now)
-                .bind(limit)
-                .fetch_all(pool)
-                .await?;
-                let mut claimed = Vec::with_capacity(rows.len());
-                for (id, event_id, destination, attempts, created_at) in rows {
-                    let data: String = sqlx::query_scalar("SELECT data FROM events WHERE id = $1")
-                        .bind(event_id)
-                        .fetch_one(pool)
-                        .await?;
-                    let event = serde_json::from_str(&data).map_err(|source| DbError::Corrupt { id: event_id, source })?;
-                    claimed.push(Claimed { id, event_id, destination, attempts, created_at, event });
-                }
-                claimed.sort_by_key(|c| c.id);
-                Ok(claimed)
-            }
-
-            pub async fn finish(pool: &sqlx::Pool<Db>, id: i64, status: &str, message_id: Option<&str>, now: i64) -> Result<(), DbError> {
-                sqlx::query(
-                    "UPDATE outbox SET status = $2, discord_message_id = $3, delivered_at = $4, \
-                     lease_until = NULL, last_error = NULL WHERE id = $1",
-                )
-                .bind(id)
-                .bind(status)
-                .bind(message_id)
-                .bind(now)
-                .execute(pool)
-                .await?;
-                Ok(())
-            }
-
-            pub async fn retry_at(pool: &sqlx::Pool<Db>, id: i64, at: i64, error: &str, uncount: i64) -> Result<(), DbError> {
-                sqlx::query(
-                    "UPDATE outbox SET next_attempt_at = $2, lease_until = NULL, last_error = $3, \
-                     attempts = attempts - $4 WHERE id = $1",
-                )
-                    .bind(id)
-                    .bind(at)
-                    .bind(error)
-                    .bind(uncount)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn dead_letter(pool: &sqlx::Pool<Db>, id: i64, error: &str) -> Result<(), DbError> {
-                sqlx::query("UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(error)
-                    .execute(pool)
-                    .await?;
-                Ok(())
-            }
-
-            pub async fn next_due(pool: &sqlx::Pool<Db>) -> Result<Option<i64>, DbError> {
-                Ok(sqlx::query_scalar(
-                    "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
-                     THEN lease_until ELSE next_attempt_at END) FROM outbox WHERE status = 'pending'",
-                )
-                .fetch_one(pool)
-                .await?)
-            }
-
             pub async fn outbox_counts(pool: &sqlx::Pool<Db>) -> Result<OutboxCounts, DbError> {
                 let rows: Vec<(String, i64)> = sqlx::query_as("SELECT status, COUNT(*) FROM outbox GROUP BY status")
                     .fetch_all(pool)
@@ -839,15 +747,6 @@ macro_rules! backend {
                 Ok(sqlx::query_scalar("SELECT MAX(received_at) FROM events").fetch_one(pool).await?)
             }
 
-            // Used for SQLite only: PostgreSQL instances never free each other's leases.
-            #[allow(dead_code)]
-            pub async fn release_leases(pool: &sqlx::Pool<Db>) -> Result<u64, DbError> {
-                Ok(sqlx::query("UPDATE outbox SET lease_until = NULL WHERE status = 'pending' AND lease_until IS NOT NULL")
-                    .execute(pool)
-                    .await?
-                    .rows_affected())
-            }
-
             pub async fn ping(pool: &sqlx::Pool<Db>) -> Result<(), DbError> {
                 sqlx::query("SELECT 1").execute(pool).await?;
                 Ok(())
@@ -872,54 +771,6 @@ macro_rules! on_backend {
 impl Store {
     pub async fn insert_batch(&self, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
         on_backend!(self, insert_batch(batch))
-    }
-
-    pub async fn claim_due(
-        &self,
-        now: i64,
-        lease_ms: i64,
-        limit: i64,
-    ) -> Result<Vec<Claimed>, DbError> {
-        on_backend!(self, claim(now, lease_ms, limit))
-    }
-
-    pub async fn mark_delivered(&self, id: i64, message_id: Option<&str>) -> Result<(), DbError> {
-        on_backend!(self, finish(id, "delivered", message_id, now_millis()))
-    }
-
-    pub async fn mark_previewed(&self, id: i64) -> Result<(), DbError> {
-        on_backend!(self, finish(id, "preview", None, now_millis()))
-    }
-
-    /// Schedules another try. `counted: false` gives back the attempt the claim took, for rows
-    /// that were not tried or only met a rate limit.
-    pub async fn retry_at(
-        &self,
-        id: i64,
-        at: i64,
-        error: &str,
-        counted: bool,
-    ) -> Result<(), DbError> {
-        let uncount = i64::from(!counted);
-        on_backend!(self, retry_at(id, at, error, uncount))
-    }
-
-    /// Frees rows claimed by a process that is gone. Only safe where one process owns the
-    /// database (SQLite); PostgreSQL instances wait for leases to expire instead.
-    pub async fn release_stale_leases(&self) -> Result<u64, DbError> {
-        match self {
-            Store::Sqlite(p) => sqlite_q::release_leases(p).await,
-            Store::Postgres(_) => Ok(0),
-        }
-    }
-
-    pub async fn dead_letter(&self, id: i64, error: &str) -> Result<(), DbError> {
-        on_backend!(self, dead_letter(id, error))
-    }
-
-    /// When the next pending row becomes due (or its lease runs out), if any.
-    pub async fn next_due(&self) -> Result<Option<i64>, DbError> {
-        on_backend!(self, next_due())
     }
 
     pub async fn outbox_counts(&self) -> Result<OutboxCounts, DbError> {

@@ -1,6 +1,6 @@
 //! Posting messages to Discord's REST API, for the outbox. serenity's `Http` hides the 429 body
 //! and rate-limit headers when a base URL is set (its rate limiter is bypassed then), and the
-//! outbox needs exactly those to schedule retries; so delivery speaks the two endpoints it needs
+//! outbox needs exactly those to schedule retries; so delivery speaks the few endpoints it needs
 //! directly, with the same base URL rewriting.
 
 use std::time::Duration;
@@ -15,8 +15,14 @@ use crate::domain::DiscordWebhook;
 
 pub const DISCORD_ORIGIN: &str = "https://discord.com";
 
-/// Whatever Discord answers, one request never blocks the worker longer than this.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Whatever Discord answers, one request never blocks the worker longer than this. Shorter than
+/// the outbox lease, so a post always ends before its claim could pass to another instance.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Discord's epoch (2015-01-01), for message ids made from a time.
+const DISCORD_EPOCH_MS: i64 = 1_420_070_400_000;
+/// Pages of 100 messages read when looking for a notice whose answer was lost.
+const LOOKUP_PAGES: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PostError {
@@ -29,13 +35,19 @@ pub enum PostError {
         code: i64,
         message: String,
     },
-    #[error("Discord refused the bot token (401)")]
+    /// The bot token for channels; the webhook's own token for webhook URLs.
+    #[error("Discord refused the token (401)")]
     Unauthorized,
     #[error("Discord is unavailable ({0})")]
     Unavailable(u16),
-    /// Never includes the URL: a webhook URL carries its token.
-    #[error("network error: {0}")]
-    Network(String),
+    /// No connection was made, so Discord never saw the request. Never includes the URL: a
+    /// webhook URL carries its token.
+    #[error("cannot reach Discord: {0}")]
+    Unreachable(String),
+    /// The request went out but no answer came back (timeout, connection lost): Discord may have
+    /// posted the message.
+    #[error("no answer from Discord: {0}")]
+    NoAnswer(String),
 }
 
 impl PostError {
@@ -43,6 +55,30 @@ impl PostError {
     pub fn is_transient(&self) -> bool {
         !matches!(self, PostError::Refused { .. })
     }
+
+    /// Whether Discord may have created the message although the bot did not hear so.
+    pub fn outcome_unknown(&self) -> bool {
+        matches!(self, PostError::NoAnswer(_))
+    }
+}
+
+/// Why a notice whose answer was lost could not be looked up.
+#[derive(Debug, thiserror::Error)]
+pub enum LookupError {
+    /// No bot token, or the bot may not read the webhook's channel: the bot cannot check.
+    #[error("the bot cannot read the webhook's channel ({0})")]
+    CannotRead(String),
+    /// Anything that may pass (network, 5xx, 429): check again later.
+    #[error("looking for the message failed: {0}")]
+    Failed(String),
+}
+
+/// What Discord said about the bot token at start-up.
+#[derive(Debug)]
+pub enum TokenCheck {
+    Accepted { username: String },
+    Refused,
+    Unknown(String),
 }
 
 #[derive(Debug, Clone)]
@@ -62,13 +98,13 @@ pub struct DiscordRest {
     client: reqwest::Client,
     base: String,
     authorization: Option<String>,
+    timeout: Duration,
 }
 
 impl DiscordRest {
     /// `base` replaces `https://discord.com` (a proxy or a test double).
     pub fn new(base: Option<&str>, token: Option<&Secret>) -> Result<Self, reqwest::Error> {
         let client = reqwest::Client::builder()
-            .timeout(REQUEST_TIMEOUT)
             .user_agent(concat!(
                 "DiscordBot (https://github.com/integrations-bot, ",
                 env!("CARGO_PKG_VERSION"),
@@ -90,11 +126,29 @@ impl DiscordRest {
                 .trim_end_matches('/')
                 .to_owned(),
             authorization,
+            timeout: REQUEST_TIMEOUT,
         })
+    }
+
+    /// A shorter timeout, for tests of answers that never come.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
     }
 
     pub fn has_token(&self) -> bool {
         self.authorization.is_some()
+    }
+
+    fn get(&self, path: &str) -> reqwest::RequestBuilder {
+        let mut r = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .timeout(self.timeout);
+        if let Some(auth) = &self.authorization {
+            r = r.header(AUTHORIZATION, auth);
+        }
+        r
     }
 
     pub async fn post(&self, target: Target<'_>, message: &Message) -> Result<Posted, PostError> {
@@ -111,23 +165,156 @@ impl DiscordRest {
                 let mut m = message.clone();
                 m.nonce = None;
                 m.enforce_nonce = None;
+                // `?wait=true`: Discord answers with the message, so its id is kept.
                 self.client
                     .post(hook.execute_url(Some(&self.base)))
                     .json(&m)
             }
         };
         let response = request
+            .timeout(self.timeout)
             .send()
             .await
-            .map_err(|e| PostError::Network(e.without_url().to_string()))?;
+            .map_err(network)?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| PostError::Network(e.without_url().to_string()))?;
-        interpret(status, &headers, &body)
+        match response.bytes().await {
+            Ok(body) => interpret(status, &headers, &body),
+            // The status line says what happened; only the body (the message id) is missing.
+            Err(_) => interpret(status, &headers, b""),
+        }
     }
+
+    /// The channel a webhook posts in, from the webhook object (readable with its own token).
+    pub async fn webhook_channel(&self, hook: &DiscordWebhook) -> Result<u64, LookupError> {
+        #[derive(Deserialize)]
+        struct Webhook {
+            channel_id: String,
+        }
+        let path = format!("/api/v10/webhooks/{}/{}", hook.id, hook.token);
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .timeout(self.timeout)
+            .send()
+            .await
+            .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+        let status = response.status();
+        if !status.is_success() {
+            return Err(lookup_status(status));
+        }
+        let webhook: Webhook = response
+            .json()
+            .await
+            .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+        webhook
+            .channel_id
+            .parse()
+            .map_err(|_| LookupError::Failed("the webhook object names no channel".into()))
+    }
+
+    /// Looks for a message the webhook posted since `since_ms` whose footer or text carries
+    /// `marker`. Needs a bot token that may read the channel.
+    pub async fn find_webhook_message(
+        &self,
+        channel: u64,
+        webhook_id: u64,
+        marker: &str,
+        since_ms: i64,
+    ) -> Result<Option<String>, LookupError> {
+        if !self.has_token() {
+            return Err(LookupError::CannotRead("no bot token".into()));
+        }
+        let mut after = snowflake_at(since_ms);
+        for _ in 0..LOOKUP_PAGES {
+            let path = format!("/api/v10/channels/{channel}/messages?limit=100&after={after}");
+            let response = self
+                .get(&path)
+                .send()
+                .await
+                .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+            let status = response.status();
+            if !status.is_success() {
+                return Err(lookup_status(status));
+            }
+            let page: Vec<serde_json::Value> = response
+                .json()
+                .await
+                .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+            if let Some(found) = page.iter().find(|m| carries(m, webhook_id, marker)) {
+                return Ok(found["id"].as_str().map(str::to_owned));
+            }
+            if page.len() < 100 {
+                return Ok(None);
+            }
+            after = page
+                .iter()
+                .filter_map(|m| m["id"].as_str()?.parse::<u64>().ok())
+                .max()
+                .unwrap_or(after);
+        }
+        Ok(None)
+    }
+
+    /// Asks Discord who the bot is, so a refused token is named at start-up, not at the first sale.
+    pub async fn check_token(&self) -> Option<TokenCheck> {
+        #[derive(Deserialize)]
+        struct User {
+            username: String,
+        }
+        self.authorization.as_ref()?;
+        let response = match self.get("/api/v10/users/@me").send().await {
+            Ok(r) => r,
+            Err(e) => return Some(TokenCheck::Unknown(e.without_url().to_string())),
+        };
+        Some(match response.status() {
+            StatusCode::UNAUTHORIZED => TokenCheck::Refused,
+            s if s.is_success() => match response.json::<User>().await {
+                Ok(u) => TokenCheck::Accepted {
+                    username: u.username,
+                },
+                Err(e) => TokenCheck::Unknown(e.without_url().to_string()),
+            },
+            s => TokenCheck::Unknown(format!("Discord answered {s}")),
+        })
+    }
+}
+
+fn network(e: reqwest::Error) -> PostError {
+    let connect = e.is_connect();
+    let text = e.without_url().to_string();
+    if connect {
+        PostError::Unreachable(text)
+    } else {
+        PostError::NoAnswer(text)
+    }
+}
+
+fn lookup_status(status: StatusCode) -> LookupError {
+    match status.as_u16() {
+        s @ (401 | 403 | 404) => LookupError::CannotRead(format!("Discord answered {s}")),
+        s => LookupError::Failed(format!("Discord answered {s}")),
+    }
+}
+
+/// The smallest message id Discord could give a message created at `ms`.
+fn snowflake_at(ms: i64) -> u64 {
+    u64::try_from(ms.saturating_sub(DISCORD_EPOCH_MS)).unwrap_or(0) << 22
+}
+
+fn carries(message: &serde_json::Value, webhook_id: u64, marker: &str) -> bool {
+    let by_webhook = message["webhook_id"].as_str() == Some(webhook_id.to_string().as_str());
+    let in_footer = message["embeds"].as_array().is_some_and(|embeds| {
+        embeds.iter().any(|e| {
+            e["footer"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains(marker))
+        })
+    });
+    let in_content = message["content"]
+        .as_str()
+        .is_some_and(|c| c.contains(marker));
+    by_webhook && (in_footer || in_content)
 }
 
 #[derive(Deserialize, Default)]
@@ -247,5 +434,31 @@ mod tests {
         assert!(interpret(StatusCode::UNAUTHORIZED, &HeaderMap::new(), b"")
             .unwrap_err()
             .is_transient());
+    }
+
+    #[test]
+    fn a_lost_post_is_recognised_only_by_its_own_webhook_and_reference() {
+        let ours = serde_json::json!({
+            "id": "1", "webhook_id": "555",
+            "embeds": [{ "footer": { "text": "Payhip · ref 0a1b2c3d4e" } }]
+        });
+        assert!(carries(&ours, 555, "0a1b2c3d4e"));
+        assert!(
+            !carries(&ours, 556, "0a1b2c3d4e"),
+            "another webhook's message"
+        );
+        assert!(!carries(&ours, 555, "ffffffffff"), "another notice");
+        let typed = serde_json::json!({ "id": "2", "content": "ref 0a1b2c3d4e" });
+        assert!(!carries(&typed, 555, "0a1b2c3d4e"), "a person quoting it");
+    }
+
+    #[test]
+    fn message_ids_are_made_from_discord_epoch_times() {
+        // Discord's documented example: 175928847299117063 was created at 1462015105796.
+        assert_eq!(
+            snowflake_at(1_462_015_105_796),
+            175_928_847_299_117_063 >> 22 << 22
+        );
+        assert_eq!(snowflake_at(0), 0);
     }
 }

@@ -86,6 +86,10 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
         })
 }
 
+pub mod clock;
+mod deliver;
+mod hint;
+pub mod policy;
 pub mod worker;
 
 /// Logs, once at start-up, every notice family that will not reach Discord, so a seller who

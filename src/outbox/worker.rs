@@ -1,58 +1,164 @@
-//! The delivery loop. Woken by intake commits (no polling delay on the happy path) and by the
-//! earliest retry time; claims due rows with a lease, posts them, and records the outcome. A row
-//! only leaves `pending` once Discord has it, or once it is dead-lettered with a logged reason.
+//! The delivery loop. Woken by intake commits (no polling delay on the happy path), by the
+//! earliest retry or lease expiry, and by a finished batch. Each claim holds a short lease that is
+//! renewed while its batch is posted; several batches run at once, so one slow or rate-limited
+//! destination never holds up the others. A row only leaves `pending` once Discord has it, or once
+//! it is dead-lettered with a logged reason.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
-use super::Destination;
-use crate::config::Config;
-use crate::db::{now_millis, Claimed, DbError};
-use crate::discord::embed::{self, Style};
-use crate::discord::message::Message;
-use crate::discord::rest::{DiscordRest, PostError, Target};
+use super::clock::{Clock, SystemClock};
+use super::policy::{self, Policy};
+use crate::db::{Claimed, DbError};
+use crate::discord::rest::{DiscordRest, TokenCheck};
 use crate::state::AppState;
 
 const BATCH: i64 = 64;
+/// Batches in flight at once; a further claim waits for one to finish.
+const MAX_BATCHES: usize = 4;
 /// Upper bound on an idle sleep: a safety net for rows written by another instance.
 const IDLE_MS: i64 = 30_000;
+/// Lower bound between two claims that found nothing although something looked due (another
+/// instance was claiming it at that moment), so the loop never spins.
+const MIN_WAIT_MS: i64 = 50;
 
+/// Cheap to clone: batches run on spawned tasks that share it.
+#[derive(Clone)]
 pub struct Worker {
-    state: AppState,
-    rest: DiscordRest,
-    /// Per destination: not before this instant (Discord said its bucket is empty).
-    paced: Mutex<HashMap<String, Instant>>,
+    inner: Arc<Inner>,
 }
 
-enum Outcome {
-    Delivered,
-    /// Stop this destination's queue for now; the rest is rescheduled with it.
-    Retry {
-        at: i64,
-        counted: bool,
-        reason: String,
-    },
-    Dead,
+pub(super) struct Inner {
+    pub(super) state: AppState,
+    pub(super) rest: DiscordRest,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Per destination: not before this time (unix ms); Discord said its bucket is empty.
+    pub(super) paced: Mutex<HashMap<String, i64>>,
+    /// Webhook id → the channel it posts in, once looked up.
+    pub(super) channels: Mutex<HashMap<u64, u64>>,
+    /// Tells this process's claims apart from other instances'.
+    instance: String,
+    claims: AtomicU64,
+}
+
+/// A claimed batch: its rows belong to `token` until they are finished or released.
+pub(super) struct Batch {
+    token: String,
+    rows: Vec<Claimed>,
 }
 
 impl Worker {
     pub fn new(state: AppState, rest: DiscordRest) -> Self {
+        Self::with_clock(state, rest, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(state: AppState, rest: DiscordRest, clock: Arc<dyn Clock>) -> Self {
         Self {
-            state,
-            rest,
-            paced: Mutex::new(HashMap::new()),
+            inner: Arc::new(Inner {
+                state,
+                rest,
+                clock,
+                paced: Mutex::new(HashMap::new()),
+                channels: Mutex::new(HashMap::new()),
+                instance: format!("{:016x}", rand::thread_rng().gen::<u64>()),
+                claims: AtomicU64::new(0),
+            }),
         }
     }
 
     pub fn preview(&self) -> bool {
-        !self.rest.has_token()
+        !self.inner.rest.has_token()
+    }
+
+    /// One step: claims what is due now and delivers it, returning how many notices it claimed.
+    /// The loop does the same on spawned tasks; tests call this with a driven clock.
+    pub async fn try_execute_batch(&self) -> Result<usize, DbError> {
+        let Some(batch) = self.inner.claim().await? else {
+            return Ok(0);
+        };
+        let n = batch.rows.len();
+        Arc::clone(&self.inner)
+            .execute(batch, CancellationToken::new())
+            .await;
+        Ok(n)
     }
 
     pub async fn run(self, stop: CancellationToken) {
+        self.inner.start_up().await;
+        let wakeup = Arc::clone(self.inner.state.outbox_wakeup());
+        let mut batches = tokio::task::JoinSet::new();
+        while !stop.is_cancelled() {
+            while batches.len() < MAX_BATCHES {
+                match self.inner.claim().await {
+                    Ok(Some(batch)) => {
+                        let inner = Arc::clone(&self.inner);
+                        batches.spawn(inner.execute(batch, stop.clone()));
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        tracing::error!("outbox: {e}");
+                        break;
+                    }
+                }
+            }
+            let wait = if batches.len() >= MAX_BATCHES {
+                IDLE_MS
+            } else {
+                match self.inner.state.store().next_due().await {
+                    Ok(Some(at)) => (at - self.inner.clock.now_ms()).clamp(MIN_WAIT_MS, IDLE_MS),
+                    Ok(None) => IDLE_MS,
+                    Err(e) => {
+                        tracing::error!("outbox: {e}");
+                        1_000
+                    }
+                }
+            };
+            tokio::select! {
+                () = wakeup.notified() => {}
+                () = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
+                Some(_) = batches.join_next(), if !batches.is_empty() => {}
+                () = stop.cancelled() => {}
+            }
+        }
+        // Each batch finishes the post in flight and gives back the rest for the next start.
+        while batches.join_next().await.is_some() {}
+    }
+}
+
+impl Inner {
+    pub(super) fn policy(&self) -> Policy {
+        Policy::from_config(&self.state.config().delivery)
+    }
+
+    async fn start_up(&self) {
+        let config = self.state.config();
+        let warnings = [
+            policy::lease_warning(&config.delivery),
+            self.policy().budget_warning(),
+        ];
+        for warning in warnings.into_iter().flatten() {
+            tracing::warn!("{warning}");
+        }
+        let rest = self.rest.clone();
+        tokio::spawn(async move {
+            match rest.check_token().await {
+                Some(TokenCheck::Refused) => tracing::error!(
+                    "Discord refuses the bot token (DISCORD_TOKEN, 401 Unauthorized): channel notices wait and slash commands are off until it is replaced (Discord Developer Portal > your application > Bot > Reset Token)"
+                ),
+                Some(TokenCheck::Accepted { username }) => {
+                    tracing::info!("Discord accepts the bot token (bot user {username})")
+                }
+                Some(TokenCheck::Unknown(e)) => {
+                    tracing::warn!("could not check the bot token with Discord: {e}")
+                }
+                None => {}
+            }
+        });
         match self.state.store().release_stale_leases().await {
             Ok(n) if n > 0 => {
                 tracing::info!("{n} notice(s) interrupted by the last shutdown will be sent again")
@@ -60,261 +166,73 @@ impl Worker {
             Ok(_) => {}
             Err(e) => tracing::error!("cannot release stale outbox leases: {e}"),
         }
-        let wakeup = std::sync::Arc::clone(self.state.outbox_wakeup());
-        while !stop.is_cancelled() {
-            let delivered = match self.pass(&stop).await {
-                Ok(n) => n,
-                Err(e) => {
-                    tracing::error!("outbox: {e}");
-                    0
-                }
-            };
-            if delivered > 0 {
-                continue;
-            }
-            let wait = match self.state.store().next_due().await {
-                Ok(Some(at)) => (at - now_millis()).clamp(0, IDLE_MS),
-                Ok(None) => IDLE_MS,
-                Err(e) => {
-                    tracing::error!("outbox: {e}");
-                    1_000
-                }
-            };
-            if wait == 0 {
-                continue;
-            }
-            tokio::select! {
-                () = wakeup.notified() => {}
-                () = tokio::time::sleep(Duration::from_millis(wait.unsigned_abs())) => {}
-                () = stop.cancelled() => {}
-            }
-        }
     }
 
-    /// Claims what is due and delivers it: destinations in parallel, each one in order.
-    async fn pass(&self, stop: &CancellationToken) -> Result<usize, DbError> {
-        let config = self.state.config();
-        // A claim is exclusive for the lease; by default longer than one request can take (30 s
-        // timeout), so a live worker never loses its rows to another instance.
-        let lease_ms = i64::try_from(config.delivery.lease_seconds.saturating_mul(1000))
-            .unwrap_or(i64::MAX / 4);
-        let claimed = self
+    async fn claim(&self) -> Result<Option<Batch>, DbError> {
+        let token = format!(
+            "{}-{}",
+            self.instance,
+            self.claims.fetch_add(1, Ordering::Relaxed)
+        );
+        let now = self.clock.now_ms();
+        let rows = self
             .state
             .store()
-            .claim_due(now_millis(), lease_ms, BATCH)
+            .claim_due(&token, now, now + self.policy().lease_ms, BATCH)
             .await?;
-        let count = claimed.len();
+        Ok((!rows.is_empty()).then_some(Batch { token, rows }))
+    }
+
+    /// Posts a batch, destinations in parallel and each one in order, renewing its lease until
+    /// the last post has its outcome recorded; then gives back whatever was not tried.
+    async fn execute(self: Arc<Self>, batch: Batch, stop: CancellationToken) {
+        let Batch { token, rows } = batch;
+        let renewing = CancellationToken::new();
+        let renewer = tokio::spawn(renew(Arc::clone(&self), token.clone(), renewing.clone()));
         let mut queues: BTreeMap<String, Vec<Claimed>> = BTreeMap::new();
-        for row in claimed {
+        for row in rows {
             queues.entry(row.destination.clone()).or_default().push(row);
         }
-        let runs = queues
+        let drains = queues
             .into_values()
-            .map(|rows| self.drain(rows, &config, stop));
-        for result in futures_util::future::join_all(runs).await {
-            result?;
+            .map(|rows| self.drain(&token, rows, &stop));
+        futures_util::future::join_all(drains).await;
+        renewing.cancel();
+        let _ = renewer.await;
+        if let Err(e) = self.state.store().release_claim(&token).await {
+            tracing::error!("outbox: cannot give back unsent notices (they are taken again when their lease runs out): {e}");
         }
-        Ok(count)
     }
 
-    async fn drain(
-        &self,
-        rows: Vec<Claimed>,
-        config: &Config,
-        stop: &CancellationToken,
-    ) -> Result<(), DbError> {
-        let store = self.state.store();
-        let mut rows = rows.into_iter();
-        while let Some(row) = rows.next() {
+    async fn drain(&self, token: &str, rows: Vec<Claimed>, stop: &CancellationToken) {
+        for row in rows {
             if stop.is_cancelled() {
-                store
-                    .retry_at(row.id, now_millis(), "shutting down", false)
-                    .await?;
-                continue;
+                return;
             }
-            match self.deliver(&row, config).await? {
-                Outcome::Delivered | Outcome::Dead => {}
-                Outcome::Retry {
-                    at,
-                    counted,
-                    reason,
-                } => {
-                    store.retry_at(row.id, at, &reason, counted).await?;
-                    // The destination is failing: the rows behind this one wait with it, in order.
-                    for rest in rows.by_ref() {
-                        store.retry_at(rest.id, at, &reason, false).await?;
-                    }
+            match self.deliver(token, &row).await {
+                Ok(super::deliver::Flow::Next) => {}
+                // The destination is waiting (retry, pacing, or another instance has an earlier
+                // notice for it): the rows behind this one are given back and wait with it.
+                Ok(super::deliver::Flow::Stop) => return,
+                Err(e) => {
+                    tracing::error!(notice = row.id, "outbox: {e}");
+                    return;
                 }
             }
         }
-        Ok(())
-    }
-
-    async fn deliver(&self, row: &Claimed, config: &Config) -> Result<Outcome, DbError> {
-        let store = self.state.store();
-        let Some(destination) = Destination::parse(&row.destination) else {
-            store.dead_letter(row.id, "unreadable destination").await?;
-            tracing::error!(
-                notice = row.id,
-                "notice dead-lettered: its destination cannot be read"
-            );
-            return Ok(Outcome::Dead);
-        };
-        let Some(mut message) = self.render(row, config) else {
-            store.mark_delivered(row.id, None).await?;
-            return Ok(Outcome::Delivered);
-        };
-        if let Destination::Channel(id) = destination {
-            if self.preview() {
-                println!(
-                    "── preview: notice {} for channel {id} (no DISCORD_TOKEN set) ──\n{}",
-                    row.id,
-                    message.to_text(config.discord_config.tz())
-                );
-                store.mark_previewed(row.id).await?;
-                return Ok(Outcome::Delivered);
-            }
-            // The row id as nonce: Discord drops a repeat, so a retry after a lost answer is safe.
-            message.nonce = Some(row.id.to_string());
-            message.enforce_nonce = Some(true);
-        }
-        self.wait_for_pace(&row.destination).await;
-        let target = match &destination {
-            Destination::Channel(id) => Target::Channel(*id),
-            Destination::Webhook(w) => Target::Webhook(w),
-        };
-        match self.rest.post(target, &message).await {
-            Ok(posted) => {
-                store
-                    .mark_delivered(row.id, posted.message_id.as_deref())
-                    .await?;
-                if let Some(pace) = posted.pace {
-                    self.set_pace(&row.destination, pace);
-                }
-                tracing::info!(notice = row.id, event = row.event_id, to = %destination, "notice delivered");
-                Ok(Outcome::Delivered)
-            }
-            Err(PostError::RateLimited(wait)) => {
-                let jitter = rand::thread_rng().gen_range(0..250);
-                let at =
-                    now_millis() + i64::try_from(wait.as_millis()).unwrap_or(i64::MAX / 2) + jitter;
-                tracing::warn!(notice = row.id, to = %destination, "rate limited by Discord, retrying in {wait:?}");
-                Ok(Outcome::Retry {
-                    at,
-                    counted: false,
-                    reason: format!("rate limited for {wait:?}"),
-                })
-            }
-            Err(e) if e.is_transient() => self.retry_or_give_up(row, &destination, e, config).await,
-            Err(e) => {
-                let hint = fix_hint(&destination, &e);
-                store.dead_letter(row.id, &format!("{e}. {hint}")).await?;
-                tracing::error!(notice = row.id, event = row.event_id, to = %destination, "notice dead-lettered: {e}. {hint}");
-                Ok(Outcome::Dead)
-            }
-        }
-    }
-
-    async fn retry_or_give_up(
-        &self,
-        row: &Claimed,
-        destination: &Destination,
-        error: PostError,
-        config: &Config,
-    ) -> Result<Outcome, DbError> {
-        let d = &config.delivery;
-        let age_ms = now_millis() - row.created_at;
-        let too_old =
-            age_ms > i64::try_from(d.max_age_minutes.saturating_mul(60_000)).unwrap_or(i64::MAX);
-        if row.attempts >= i64::from(d.max_attempts) || too_old {
-            let why = format!("gave up after {} attempt(s): {error}", row.attempts);
-            self.state.store().dead_letter(row.id, &why).await?;
-            tracing::error!(notice = row.id, event = row.event_id, to = %destination, "notice dead-lettered: {why}");
-            return Ok(Outcome::Dead);
-        }
-        let delay = backoff(row.attempts, d.initial_backoff_ms, d.max_backoff_ms);
-        tracing::warn!(notice = row.id, to = %destination, attempt = row.attempts, "delivery failed ({error}), retrying in {delay} ms");
-        Ok(Outcome::Retry {
-            at: now_millis() + i64::try_from(delay).unwrap_or(i64::MAX / 2),
-            counted: true,
-            reason: error.to_string(),
-        })
-    }
-
-    fn render(&self, row: &Claimed, config: &Config) -> Option<Message> {
-        let kind = row.event.kind.notice_kind()?;
-        let label = self.state.provider_label(&row.event.provider);
-        embed::notice(
-            &row.event,
-            &Style {
-                color: config.embed_colors.for_kind(kind).0,
-                provider_label: &label,
-                show_customer: config.privacy.show_customer,
-                template: config.notifications.for_kind(kind).message.as_deref(),
-            },
-        )
-    }
-
-    async fn wait_for_pace(&self, destination: &str) {
-        let until = self
-            .paced
-            .lock()
-            .ok()
-            .and_then(|m| m.get(destination).copied());
-        if let Some(until) = until {
-            tokio::time::sleep_until(until.into()).await;
-        }
-    }
-
-    fn set_pace(&self, destination: &str, pace: Duration) {
-        if let Ok(mut m) = self.paced.lock() {
-            m.insert(destination.to_owned(), Instant::now() + pace);
-        }
     }
 }
 
-/// Exponential backoff with jitter: `initial · 2^(attempt-1)`, capped, then scaled by 50–100 % so
-/// many failed rows do not all come back at the same instant.
-pub fn backoff(attempt: i64, initial_ms: u64, max_ms: u64) -> u64 {
-    let exp = u32::try_from(attempt.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-    let raw = initial_ms.saturating_mul(1u64 << exp).min(max_ms);
-    let factor = rand::thread_rng().gen_range(0.5..=1.0);
-    ((raw as f64) * factor) as u64
-}
-
-/// What the seller should do about a refusal, in words.
-fn fix_hint(destination: &Destination, error: &PostError) -> String {
-    let PostError::Refused { status, .. } = error else {
-        return String::new();
-    };
-    match (destination, status) {
-        (Destination::Channel(id), 403) => format!(
-            "The bot lacks permission in channel {id}: give it View Channel, Send Messages and Embed Links there"
-        ),
-        (Destination::Channel(id), 404) => format!(
-            "Channel {id} does not exist or the bot is not in its server: check the channel ids in discordConfig"
-        ),
-        (Destination::Webhook(w), 401 | 403 | 404) => format!(
-            "Discord {} no longer accepts posts (deleted or token changed): update notifications.*.webhookUrls",
-            w.redacted()
-        ),
-        _ => "Discord found the message invalid; please report this as a bug".to_owned(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_is_capped_and_jittered() {
-        for _ in 0..50 {
-            let first = backoff(1, 1000, 60_000);
-            assert!((500..=1000).contains(&first), "{first}");
-            let fourth = backoff(4, 1000, 60_000);
-            assert!((4000..=8000).contains(&fourth), "{fourth}");
-            let late = backoff(40, 1000, 60_000);
-            assert!((30_000..=60_000).contains(&late), "{late}");
+async fn renew(inner: Arc<Inner>, token: String, stop: CancellationToken) {
+    let every = inner.policy().renew_every();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(every) => {}
+            () = stop.cancelled() => return,
+        }
+        let until = inner.clock.now_ms() + inner.policy().lease_ms;
+        if let Err(e) = inner.state.store().renew_claim(&token, until).await {
+            tracing::warn!("outbox: cannot renew the lease of notices being sent: {e}");
         }
     }
 }

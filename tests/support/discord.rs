@@ -51,11 +51,20 @@ pub enum Scripted {
     Delay(Duration),
     /// Answer normally (to interleave successes with failures in a script).
     Ok,
+    /// Create the message, then drop the connection without answering: Discord has it, the bot
+    /// never hears so.
+    Lost,
 }
 
 #[derive(Default)]
 struct Inner {
     script: VecDeque<Scripted>,
+    /// Scripts for one target only (by `Target`'s Debug form), used before the shared one.
+    targeted: HashMap<String, VecDeque<Scripted>>,
+    /// Channels the bot may not read (403 on listing their messages).
+    unreadable: std::collections::HashSet<u64>,
+    /// Every bot token is refused (401), as after a token reset.
+    token_refused: bool,
     down: bool,
     messages: Vec<Posted>,
     requests: Vec<Recorded>,
@@ -93,9 +102,12 @@ impl FakeDiscord {
         let app = Router::new()
             .route(
                 "/api/v10/channels/{channel}/messages",
-                post(channel_message),
+                post(channel_message).get(list_messages),
             )
-            .route("/api/v10/webhooks/{id}/{token}", post(webhook_message))
+            .route(
+                "/api/v10/webhooks/{id}/{token}",
+                post(webhook_message).get(webhook_object),
+            )
             // Discord still answers webhook URLs with an older version or none, so the fake must
             // not be stricter than Discord for a client that skips the bot's rewrite to v10.
             .route("/api/v9/webhooks/{id}/{token}", post(webhook_message))
@@ -134,6 +146,33 @@ impl FakeDiscord {
 
     pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
         self.lock().script.extend(answers);
+    }
+
+    /// Answers for posts to one target only; other targets keep the shared script.
+    pub fn script_for(&self, target: Target, answers: impl IntoIterator<Item = Scripted>) {
+        self.lock()
+            .targeted
+            .entry(format!("{target:?}"))
+            .or_default()
+            .extend(answers);
+    }
+
+    /// The bot may not read this channel's messages (403), as when it is not in that server.
+    pub fn set_unreadable(&self, channel: u64) {
+        self.lock().unreadable.insert(channel);
+    }
+
+    /// Discord refuses every bot token (401), as after the token was reset.
+    pub fn set_token_refused(&self, refused: bool) {
+        self.lock().token_refused = refused;
+    }
+
+    /// Messages one target received.
+    pub fn messages_to(&self, target: &Target) -> Vec<Posted> {
+        self.messages()
+            .into_iter()
+            .filter(|m| &m.target == target)
+            .collect()
     }
 
     pub fn set_down(&self, down: bool) {
@@ -193,6 +232,23 @@ impl FakeDiscord {
         self.messages()
     }
 
+    /// Waits until `target` has received `n` messages (woken by each new message).
+    pub async fn wait_for_messages_to(&self, target: &Target, n: usize, timeout: Duration) {
+        let mut rx = self.messages_seen.subscribe();
+        let reached = tokio::time::timeout(timeout, async {
+            while self.messages_to(target).len() < n {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await;
+        assert!(
+            reached.is_ok(),
+            "expected {n} message(s) to {target:?} within {timeout:?}"
+        );
+    }
+
     pub async fn wait_for_requests(&self, n: usize, timeout: Duration) -> Vec<Recorded> {
         let mut rx = self.requests_seen.subscribe();
         if tokio::time::timeout(timeout, rx.wait_for(|seen| *seen >= n))
@@ -245,10 +301,16 @@ impl FakeDiscord {
         }
         let (down, scripted) = {
             let mut inner = self.lock();
+            let key = format!("{target:?}");
+            let refused =
+                inner.token_refused && matches!(target, Target::Channel(_)) && !inner.down;
             if inner.down {
                 (true, None)
+            } else if refused {
+                (false, Some(Scripted::Status(401)))
             } else {
-                (false, inner.script.pop_front())
+                let own = inner.targeted.get_mut(&key).and_then(VecDeque::pop_front);
+                (false, own.or_else(|| inner.script.pop_front()))
             }
         };
         if down {
@@ -280,8 +342,12 @@ impl FakeDiscord {
             }
             Some(Scripted::Status(status)) => {
                 self.record("POST", &path, status, json, &headers);
+                let webhook = matches!(target, Target::Webhook { .. });
                 let (code, message) = match status {
+                    401 if webhook => (50027, "Invalid Webhook Token"),
+                    401 => (0, "401: Unauthorized"),
                     403 => (50013, "Missing Permissions"),
+                    404 if webhook => (10015, "Unknown Webhook"),
                     404 => (10003, "Unknown Channel"),
                     _ => (
                         0,
@@ -294,6 +360,13 @@ impl FakeDiscord {
                 return error(status, code, message);
             }
             Some(Scripted::Delay(d)) => Some(d),
+            Some(Scripted::Lost) => {
+                self.store_message(target, json.clone());
+                self.record("POST", &path, 200, json, &headers);
+                // Unwinding out of the handler ends the connection's task: the socket closes
+                // before any answer is written. `resume_unwind` skips the panic hook's noise.
+                std::panic::resume_unwind(Box::new("fake Discord: answer lost"));
+            }
             Some(Scripted::Ok) | None => None,
         };
         let message = self.store_message(target, json.clone());
@@ -320,7 +393,11 @@ impl FakeDiscord {
                     return existing.clone();
                 }
             }
-            inner.next_id += 1;
+            // Real snowflakes (time in the high bits), so "messages after <time>" works as on Discord.
+            let now = u64::try_from(chrono::Utc::now().timestamp_millis() - 1_420_070_400_000)
+                .unwrap_or(0)
+                << 22;
+            inner.next_id = (inner.next_id + 1).max(now);
             let id = inner.next_id.to_string();
             let message = message_json(&id, &target, &body);
             if let Some(nonce) = nonce {
@@ -445,8 +522,84 @@ async fn application_info(
 
 /// The bot's own user, for clients that look themselves up before posting.
 async fn current_user(State(fake): State<FakeDiscord>, uri: Uri, headers: HeaderMap) -> Response {
+    if fake.lock().token_refused {
+        fake.record("GET", uri.path(), 401, Value::Null, &headers);
+        return error(401, 0, "401: Unauthorized");
+    }
     fake.record("GET", uri.path(), 200, Value::Null, &headers);
     Json(bot_user()).into_response()
+}
+
+/// The channel a webhook posts in: the fake files a webhook's messages under a channel with the
+/// webhook's id.
+fn webhook_channel(webhook_id: u64) -> u64 {
+    webhook_id
+}
+
+/// A webhook object, as Discord shows it to whoever has the webhook's token.
+async fn webhook_object(
+    State(fake): State<FakeDiscord>,
+    Path((id, token)): Path<(u64, String)>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    fake.record("GET", uri.path(), 200, Value::Null, &headers);
+    Json(json!({
+        "id": id.to_string(), "type": 1, "name": "sales", "avatar": null,
+        "channel_id": webhook_channel(id).to_string(), "guild_id": "800000000000000001",
+        "application_id": null, "token": token,
+    }))
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct ListQuery {
+    limit: Option<usize>,
+    after: Option<u64>,
+}
+
+/// A channel's messages after `after`, newest first, as Discord lists them to a bot that may read
+/// the channel.
+async fn list_messages(
+    State(fake): State<FakeDiscord>,
+    Path(channel): Path<u64>,
+    axum::extract::Query(q): axum::extract::Query<ListQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let bot = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bot "));
+    let (refused, unreadable) = {
+        let inner = fake.lock();
+        (inner.token_refused, inner.unreadable.contains(&channel))
+    };
+    if !bot || refused {
+        fake.record("GET", uri.path(), 401, Value::Null, &headers);
+        return error(401, 0, "401: Unauthorized");
+    }
+    if unreadable {
+        fake.record("GET", uri.path(), 403, Value::Null, &headers);
+        return error(403, 50001, "Missing Access");
+    }
+    fake.record("GET", uri.path(), 200, Value::Null, &headers);
+    let after = q.after.unwrap_or(0);
+    let mut found: Vec<Value> = fake
+        .messages()
+        .iter()
+        .filter(|m| {
+            let in_channel = match &m.target {
+                Target::Channel(c) => *c == channel,
+                Target::Webhook { id, .. } => webhook_channel(*id) == channel,
+            };
+            in_channel && m.message_id.parse::<u64>().is_ok_and(|id| id > after)
+        })
+        .take(q.limit.unwrap_or(50).min(100))
+        .map(|m| message_json(&m.message_id, &m.target, &m.body))
+        .collect();
+    found.reverse();
+    Json(Value::Array(found)).into_response()
 }
 
 /// The author of every message the fake creates, so that ids agree across routes.

@@ -1,0 +1,375 @@
+//! One notice to one destination: render it, re-check the claim, post it and record the outcome.
+//! A post to a webhook URL is recorded as started before it goes out; when its answer is lost the
+//! next attempt first looks for the message in the webhook's channel, and when the bot cannot look,
+//! posts again at most once.
+
+use std::time::Duration;
+
+use rand::Rng;
+use sha2::Digest;
+
+use super::hint::fix_hint;
+use super::policy::{Failure, Next, Policy};
+use super::worker::Inner;
+use super::Destination;
+use crate::config::Config;
+use crate::db::{Claimed, DbError};
+use crate::discord::embed::{self, Style};
+use crate::discord::message::{Footer, Message};
+use crate::discord::rest::{LookupError, PostError, Target};
+use crate::domain::{DiscordWebhook, Event};
+
+/// A pace shorter than this is slept in place; a longer one reschedules the destination.
+const SLEEP_PACE_MS: i64 = 1_000;
+
+pub(super) enum Flow {
+    /// Go on with this destination's next notice.
+    Next,
+    /// This destination waits; the rest of its queue is given back.
+    Stop,
+}
+
+impl Inner {
+    pub(super) async fn deliver(&self, token: &str, row: &Claimed) -> Result<Flow, DbError> {
+        let config = self.state.config();
+        let event = match &row.event {
+            Ok(event) => event,
+            Err(why) => return self.give_up(token, row, why).await,
+        };
+        let Some(destination) = Destination::parse(&row.destination) else {
+            return self
+                .give_up(token, row, "its destination cannot be read")
+                .await;
+        };
+        let Some(mut message) = self.render(event, &config) else {
+            // Not an announced kind: nothing to post.
+            let now = self.clock.now_ms();
+            self.state.store().mark_delivered(row.id, None, now).await?;
+            return Ok(Flow::Next);
+        };
+        match &destination {
+            Destination::Channel(id) => {
+                if !self.rest.has_token() {
+                    // Not println!: a closed stdout (a pipe whose reader left) must not panic
+                    // the delivery loop; the notice is recorded as previewed either way.
+                    use std::io::Write as _;
+                    let _ = writeln!(
+                        std::io::stdout(),
+                        "── preview: notice {} for channel {id} (no DISCORD_TOKEN set) ──\n{}",
+                        row.id,
+                        message.to_text(config.discord_config.tz())
+                    );
+                    let now = self.clock.now_ms();
+                    self.state.store().mark_previewed(row.id, now).await?;
+                    return Ok(Flow::Next);
+                }
+                // The row id as nonce: Discord drops a repeat, so a retry after a lost answer is safe.
+                message.nonce = Some(row.id.to_string());
+                message.enforce_nonce = Some(true);
+                self.post(token, row, &destination, &message, false).await
+            }
+            Destination::Webhook(hook) => {
+                let marker = notice_ref(row);
+                mark(&mut message, &marker);
+                let mut blind = false;
+                if let Some(started) = row.post_started_at {
+                    match self.look_for(hook, &marker, started).await {
+                        Ok(Some(found)) => {
+                            let now = self.clock.now_ms();
+                            self.state
+                                .store()
+                                .mark_delivered(row.id, Some(&found), now)
+                                .await?;
+                            tracing::info!(notice = row.id, to = %destination, "notice was posted although Discord's answer was lost; not posting it again");
+                            return Ok(Flow::Next);
+                        }
+                        Ok(None) => {}
+                        Err(LookupError::CannotRead(why)) if row.blind_reposts >= 1 => {
+                            let reason = format!(
+                                "Discord's answer to a post was lost twice and the bot cannot check the channel ({why}); \
+                                 the notice is probably there, so it is not posted a third time"
+                            );
+                            return self.give_up(token, row, &reason).await;
+                        }
+                        Err(LookupError::CannotRead(why)) => {
+                            tracing::warn!(notice = row.id, to = %destination, "Discord's answer to a post was lost and the bot cannot check the channel ({why}); posting once more");
+                            blind = true;
+                        }
+                        Err(LookupError::Failed(why)) => {
+                            let attempts = row.attempts;
+                            return self
+                                .failed(
+                                    token,
+                                    row,
+                                    &destination,
+                                    Failure::Transient,
+                                    attempts,
+                                    &why,
+                                    true,
+                                )
+                                .await;
+                        }
+                    }
+                }
+                self.post(token, row, &destination, &message, blind).await
+            }
+        }
+    }
+
+    async fn post(
+        &self,
+        token: &str,
+        row: &Claimed,
+        destination: &Destination,
+        message: &Message,
+        blind: bool,
+    ) -> Result<Flow, DbError> {
+        let store = self.state.store();
+        if !self.wait_for_pace(token, row).await? {
+            return Ok(Flow::Stop);
+        }
+        let policy = self.policy();
+        let now = self.clock.now_ms();
+        let webhook = matches!(destination, Destination::Webhook(_));
+        let started = webhook.then_some(now);
+        if !store
+            .begin_attempt(row.id, token, now + policy.lease_ms, started, blind)
+            .await?
+        {
+            tracing::debug!(
+                notice = row.id,
+                "not posted: the claim was taken over or an earlier notice to the same place waits"
+            );
+            return Ok(Flow::Stop);
+        }
+        let attempts = row.attempts + 1;
+        let target = match destination {
+            Destination::Channel(id) => Target::Channel(*id),
+            Destination::Webhook(w) => Target::Webhook(w),
+        };
+        let error = match self.rest.post(target, message).await {
+            Ok(posted) => {
+                let now = self.clock.now_ms();
+                store
+                    .mark_delivered(row.id, posted.message_id.as_deref(), now)
+                    .await?;
+                if let Some(pace) = posted.pace {
+                    self.set_pace(&row.destination, pace);
+                }
+                tracing::info!(notice = row.id, event = row.event_id, to = %destination, "notice delivered");
+                return Ok(Flow::Next);
+            }
+            Err(e) => e,
+        };
+        let text = error.to_string();
+        match (&error, destination) {
+            (PostError::RateLimited(wait), _) => {
+                tracing::warn!(notice = row.id, to = %destination, "rate limited by Discord for {wait:?}");
+                let failure = Failure::RateLimited(*wait);
+                self.failed(token, row, destination, failure, attempts, &text, false)
+                    .await
+            }
+            (PostError::Unauthorized, Destination::Webhook(_)) | (PostError::Refused { .. }, _) => {
+                let hint = fix_hint(destination, &error);
+                self.give_up(token, row, &format!("{text}. {hint}")).await
+            }
+            _ => {
+                let in_doubt = webhook && error.outcome_unknown();
+                self.failed(
+                    token,
+                    row,
+                    destination,
+                    Failure::Transient,
+                    attempts,
+                    &text,
+                    in_doubt,
+                )
+                .await
+            }
+        }
+    }
+
+    /// Schedules the next try, or gives up once the budget or the age limit is reached.
+    #[allow(clippy::too_many_arguments)]
+    async fn failed(
+        &self,
+        token: &str,
+        row: &Claimed,
+        destination: &Destination,
+        failure: Failure,
+        attempts: i64,
+        error: &str,
+        in_doubt: bool,
+    ) -> Result<Flow, DbError> {
+        let policy: Policy = self.policy();
+        let now = self.clock.now_ms();
+        let jitter = rand::thread_rng().gen_range(0.5..=1.0);
+        match policy.after_failure(failure, attempts, now - row.created_at, jitter) {
+            Next::RetryInMs(wait) => {
+                tracing::warn!(notice = row.id, to = %destination, attempt = attempts, "delivery failed ({error}), retrying in {wait} ms");
+                self.state
+                    .store()
+                    .retry_at(row.id, token, now + wait, error, in_doubt)
+                    .await?;
+                Ok(Flow::Stop)
+            }
+            Next::GiveUp => {
+                let mut why = format!("gave up after {attempts} attempt(s): {error}");
+                if in_doubt {
+                    why.push_str(" (the last post got no answer, so it may have been posted)");
+                }
+                self.give_up(token, row, &why).await?;
+                // The next notice to this place is not held behind a dead one.
+                Ok(Flow::Next)
+            }
+        }
+    }
+
+    async fn give_up(&self, token: &str, row: &Claimed, why: &str) -> Result<Flow, DbError> {
+        self.state.store().dead_letter(row.id, token, why).await?;
+        let to = super::Destination::parse(&row.destination)
+            .map_or_else(|| "an unreadable destination".to_owned(), |d| d.to_string());
+        tracing::error!(notice = row.id, event = row.event_id, to = %to, "notice dead-lettered: {why}");
+        Ok(Flow::Next)
+    }
+
+    /// The message, if the webhook's channel can be read and it is there.
+    async fn look_for(
+        &self,
+        hook: &DiscordWebhook,
+        marker: &str,
+        started: i64,
+    ) -> Result<Option<String>, LookupError> {
+        if !self.rest.has_token() {
+            return Err(LookupError::CannotRead("no bot token".into()));
+        }
+        let known = self
+            .channels
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&hook.id).copied());
+        let channel = match known {
+            Some(c) => c,
+            None => {
+                let c = self.rest.webhook_channel(hook).await?;
+                if let Ok(mut map) = self.channels.lock() {
+                    map.insert(hook.id, c);
+                }
+                c
+            }
+        };
+        // A minute of margin for clocks that disagree with Discord's.
+        self.rest
+            .find_webhook_message(channel, hook.id, marker, started - 60_000)
+            .await
+    }
+
+    fn render(&self, event: &Event, config: &Config) -> Option<Message> {
+        let kind = event.kind.notice_kind()?;
+        let label = self.state.provider_label(&event.provider);
+        embed::notice(
+            event,
+            &Style {
+                color: config.embed_colors.for_kind(kind).0,
+                provider_label: &label,
+                show_customer: config.privacy.show_customer,
+                template: config.notifications.for_kind(kind).message.as_deref(),
+            },
+        )
+    }
+
+    /// Sleeps out a short pace; reschedules the notice (uncounted) past a long one. False: wait.
+    async fn wait_for_pace(&self, token: &str, row: &Claimed) -> Result<bool, DbError> {
+        let until = self
+            .paced
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&row.destination).copied());
+        let Some(until) = until else {
+            return Ok(true);
+        };
+        let left = until - self.clock.now_ms();
+        if left <= 0 {
+            return Ok(true);
+        }
+        if left <= SLEEP_PACE_MS {
+            tokio::time::sleep(Duration::from_millis(left.unsigned_abs())).await;
+            return Ok(true);
+        }
+        let reason = "waiting for Discord's rate limit";
+        self.state
+            .store()
+            .retry_at(row.id, token, until, reason, row.post_started_at.is_some())
+            .await?;
+        Ok(false)
+    }
+
+    fn set_pace(&self, destination: &str, pace: Duration) {
+        let ms = i64::try_from(pace.min(super::policy::RATE_LIMIT_CAP).as_millis()).unwrap_or(0);
+        if let Ok(mut m) = self.paced.lock() {
+            m.insert(destination.to_owned(), self.clock.now_ms() + ms);
+        }
+    }
+}
+
+/// The notice's own reference, shown in the footer of webhook-URL posts so the bot can recognise
+/// its message when Discord's answer was lost. Unique across databases, stable across attempts.
+pub fn notice_ref(row: &Claimed) -> String {
+    let digest = sha2::Sha256::digest(format!("{}:{}:{}", row.id, row.event_id, row.created_at));
+    hex::encode(&digest[..5])
+}
+
+/// Adds the reference to the first embed's footer (or the text, for a message without embeds).
+fn mark(message: &mut Message, marker: &str) {
+    let tag = format!("ref {marker}");
+    match message.embeds.first_mut() {
+        Some(embed) => {
+            let footer = embed.footer.get_or_insert(Footer {
+                text: String::new(),
+            });
+            footer.text = if footer.text.is_empty() {
+                tag
+            } else {
+                format!("{} · {tag}", footer.text)
+            };
+        }
+        None => {
+            let content = message.content.take().unwrap_or_default();
+            message.content = Some(format!("{content}\n-# {tag}").trim_start().to_owned());
+        }
+    }
+    message.fit();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::discord::message::{AllowedMentions, Embed};
+
+    fn message(footer: Option<&str>) -> Message {
+        Message {
+            content: None,
+            embeds: vec![Embed {
+                title: "New Sale Completed".into(),
+                footer: footer.map(|t| Footer { text: t.into() }),
+                ..Embed::default()
+            }],
+            allowed_mentions: AllowedMentions::default(),
+            nonce: None,
+            enforce_nonce: None,
+        }
+    }
+
+    #[test]
+    fn the_reference_goes_after_the_footer_text() {
+        let mut m = message(Some("Payhip"));
+        mark(&mut m, "0a1b2c3d4e");
+        assert_eq!(
+            m.embeds[0].footer.as_ref().unwrap().text,
+            "Payhip · ref 0a1b2c3d4e"
+        );
+        let mut m = message(None);
+        mark(&mut m, "0a1b2c3d4e");
+        assert_eq!(m.embeds[0].footer.as_ref().unwrap().text, "ref 0a1b2c3d4e");
+    }
+}
