@@ -1,7 +1,8 @@
 //! integrations-bot: store webhooks in, Discord notices and sales stats out.
 //!
 //! Dependencies point toward [`domain`]: providers translate into it, [`db`] stores it, the
-//! [`outbox`] announces it, [`webhook`] and [`app`] wire it together.
+//! [`outbox`] announces it, [`webhook`] and [`app`] wire it together. [`config`] reads the
+//! seller's files; [`check`] is `check-config`; [`reload`] applies changes while the bot runs.
 
 pub mod app;
 pub mod bounds;
