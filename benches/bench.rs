@@ -289,11 +289,13 @@ fn history_sale(k: i64, at_ms: i64) -> NewEvent {
                 variant: None,
                 on_sale: false,
                 amount_minor: None,
+                ..Default::default()
             }],
             coupons: vec![],
             payment_method: None,
             vat_applied: None,
             transaction_id: None,
+            ..Default::default()
         }),
     };
     NewEvent {

@@ -2,7 +2,9 @@
 //! sane: a fuzzed or buggy body can carry a price no shop charges, a made-up currency, a date in
 //! 1970, or control characters that PostgreSQL refuses and terminals obey. Text is cleaned before
 //! storage; an event whose figures are out of range is kept for the record but never counted or
-//! announced, so it can neither skew `/stats` nor make later sales fail.
+//! announced, so it can neither skew `/stats` nor make later sales fail. A game's virtual currency
+//! is the one deliberate exception to ISO 4217: announced as virtual currency, never summed into
+//! money.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
@@ -68,6 +70,21 @@ pub fn clean(event: &mut Event) {
                 clean_money(m);
             }
         }
+        Detail::Dispute(d) => {
+            clean_line(&mut d.transaction_id);
+            if let Some(m) = &mut d.amount {
+                clean_money(m);
+            }
+            for text in [&mut d.status, &mut d.reason, &mut d.dispute_type] {
+                clean_opt(text);
+            }
+        }
+        Detail::Blocked(b) => {
+            clean_line(&mut b.transaction_id);
+            clean_opt(&mut b.reason);
+            clean_opt(&mut b.reason_code);
+        }
+        Detail::Unreadable(u) => clean_line(&mut u.reason),
         Detail::Other => {}
     }
 }
@@ -116,6 +133,9 @@ fn unwanted(c: char, keep_newlines: bool) -> bool {
 /// Why an event cannot be counted, if it cannot: the first figure out of range, in words a seller
 /// can act on.
 pub fn out_of_range(event: &Event, received_at: DateTime<Utc>) -> Option<String> {
+    if let Detail::Unreadable(u) = &event.detail {
+        return Some(format!("its body could not be read in full: {}", u.reason));
+    }
     if event.occurred_at < earliest() || event.occurred_at > received_at + MAX_AHEAD {
         return Some(format!(
             "its date {} is not plausible",
@@ -140,7 +160,8 @@ pub fn out_of_range(event: &Event, received_at: DateTime<Utc>) -> Option<String>
                 .collect(),
         ),
         Detail::Subscription(s) => (s.amount.as_ref(), Vec::new()),
-        Detail::Other => (None, Vec::new()),
+        Detail::Dispute(d) => (d.amount.as_ref(), Vec::new()),
+        Detail::Blocked(_) | Detail::Unreadable(_) | Detail::Other => (None, Vec::new()),
     };
     if let Some(money) = headline {
         if !(0..=MAX_MINOR).contains(&money.minor) {
@@ -149,7 +170,16 @@ pub fn out_of_range(event: &Event, received_at: DateTime<Utc>) -> Option<String>
                 money.minor
             ));
         }
-        if !is_iso_currency(&money.currency) {
+        // A game's virtual currency is named by the game, not by ISO 4217: it is announced as
+        // what it is and never summed into money (storage keeps it out of the money tables).
+        if money.virtual_currency {
+            if !is_currency_name(&money.currency) {
+                return Some(format!(
+                    "its virtual currency name {:?} is not a plausible name",
+                    money.currency
+                ));
+            }
+        } else if !is_iso_currency(&money.currency) {
             return Some(format!(
                 "its currency {:?} is not an ISO 4217 code",
                 money.currency
@@ -200,6 +230,11 @@ pub fn is_iso_currency(code: &str) -> bool {
     ISO_4217.contains(&code)
 }
 
+/// A virtual currency's name or SKU: short, one line, and not blank.
+fn is_currency_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().count() <= 64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +261,7 @@ mod tests {
                 payment_method: None,
                 vat_applied: None,
                 transaction_id: None,
+                ..Default::default()
             }),
         }
     }
@@ -245,6 +281,19 @@ mod tests {
         assert!(out_of_range(&sale(-1, "USD"), now).is_some());
         let currency = out_of_range(&sale(100, "XYZ1"), now).unwrap();
         assert!(currency.contains("ISO 4217"), "{currency}");
+        let mut gold = sale(2000, "");
+        if let Detail::Sale(s) = &mut gold.detail {
+            s.total = Money::virtual_units(2000, "gold");
+        }
+        assert_eq!(
+            out_of_range(&gold, now),
+            None,
+            "virtual currency is announced as such"
+        );
+        if let Detail::Sale(s) = &mut gold.detail {
+            s.total = Money::virtual_units(2000, " ");
+        }
+        assert!(out_of_range(&gold, now).is_some(), "a blank name is not");
         let mut old = sale(100, "USD");
         old.occurred_at = Utc.with_ymd_and_hms(1970, 1, 2, 0, 0, 0).unwrap();
         assert!(out_of_range(&old, now).unwrap().contains("date"));

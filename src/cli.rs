@@ -71,6 +71,9 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+        /// Also draw the /stats chart into this PNG file.
+        #[arg(long, value_name = "FILE")]
+        chart: Option<PathBuf>,
     },
     /// Print the link that adds the bot to a Discord server, with the scopes and permissions it
     /// needs. The application id is read from DISCORD_TOKEN unless given.
@@ -172,6 +175,7 @@ async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
             product,
             provider,
             json,
+            chart,
         } => {
             let settings = load_settings(&cli.config)?;
             let tz = settings.config.discord_config.tz();
@@ -189,7 +193,10 @@ async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
             if json {
                 out!("{}", serde_json::to_string_pretty(&report)?);
             } else {
-                print!("{}", report.to_text());
+                out!("{}", report.to_text().trim_end());
+            }
+            if let Some(path) = chart {
+                write_chart(&report, &path)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -206,6 +213,22 @@ async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Notes go to stderr, so `--json` output stays pure JSON.
+fn write_chart(report: &crate::stats::Report, path: &Path) -> anyhow::Result<()> {
+    match crate::stats::chart::render(report)? {
+        Some(png) => {
+            std::fs::write(path, png)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            eprintln!("chart written to {}", path.display());
+        }
+        None => eprintln!(
+            "no chart: no sale or refund in this period ({} not written)",
+            path.display()
+        ),
+    }
+    Ok(())
 }
 
 fn load_settings(path: &Path) -> anyhow::Result<Settings> {

@@ -15,6 +15,12 @@ pub enum EventKind {
     SubscriptionStarted,
     SubscriptionUpdated,
     SubscriptionCancelled,
+    /// The store says a subscription will not renew: still active until its period ends.
+    SubscriptionNotRenewing,
+    /// A buyer disputed a payment with their bank or payment system (opened, or its status changed).
+    Dispute,
+    /// The store's anti-fraud check blocked a payment: no money moved, never revenue.
+    PaymentBlocked,
     /// Acknowledged and recorded, never announced.
     Other,
 }
@@ -27,6 +33,9 @@ impl EventKind {
             EventKind::SubscriptionStarted => "subscription_started",
             EventKind::SubscriptionUpdated => "subscription_updated",
             EventKind::SubscriptionCancelled => "subscription_cancelled",
+            EventKind::SubscriptionNotRenewing => "subscription_not_renewing",
+            EventKind::Dispute => "dispute",
+            EventKind::PaymentBlocked => "payment_blocked",
             EventKind::Other => "other",
         }
     }
@@ -35,10 +44,15 @@ impl EventKind {
     pub fn notice_kind(self) -> Option<NoticeKind> {
         match self {
             EventKind::Sale => Some(NoticeKind::Sale),
-            EventKind::Refund => Some(NoticeKind::Refund),
+            // Money that went back or may go back, and payments that never came: where sellers
+            // watch refunds.
+            EventKind::Refund | EventKind::Dispute | EventKind::PaymentBlocked => {
+                Some(NoticeKind::Refund)
+            }
             EventKind::SubscriptionStarted
             | EventKind::SubscriptionUpdated
-            | EventKind::SubscriptionCancelled => Some(NoticeKind::Subscription),
+            | EventKind::SubscriptionCancelled
+            | EventKind::SubscriptionNotRenewing => Some(NoticeKind::Subscription),
             EventKind::Other => None,
         }
     }
@@ -70,10 +84,14 @@ impl NoticeKind {
 }
 
 /// Money in integer minor units (cents) with its ISO 4217 currency code. Never a float.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Money {
     pub minor: i64,
     pub currency: String,
+    /// A game's own currency (Xsolla virtual currency), not money: `currency` is its name as the
+    /// store sends it and `minor` counts whole units. Shown as such and never summed with money.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub virtual_currency: bool,
 }
 
 impl Money {
@@ -81,6 +99,25 @@ impl Money {
         Self {
             minor,
             currency: currency.into().trim().to_ascii_uppercase(),
+            virtual_currency: false,
+        }
+    }
+
+    /// `units` of the virtual currency named `name` (kept as the store spells it).
+    pub fn virtual_units(units: i64, name: impl Into<String>) -> Self {
+        Self {
+            minor: units,
+            currency: name.into().trim().to_owned(),
+            virtual_currency: true,
+        }
+    }
+
+    /// Digits after the decimal point: none for virtual currency, which counts whole units.
+    pub fn exponent(&self) -> u32 {
+        if self.virtual_currency {
+            0
+        } else {
+            currency_exponent(&self.currency)
         }
     }
 }
@@ -118,8 +155,12 @@ fn currency_symbol(code: &str) -> Option<&'static str> {
 }
 
 impl fmt::Display for Money {
-    /// `$12.50`, `€0.99`, `¥1200`, `12.500 KWD`: symbol when well known, code otherwise.
+    /// `$12.50`, `€0.99`, `¥1200`, `12.500 KWD`: symbol when well known, code otherwise;
+    /// `2000 gold (virtual currency)` for a game's own currency.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.virtual_currency {
+            return write!(f, "{} {} (virtual currency)", self.minor, self.currency);
+        }
         let exp = currency_exponent(&self.currency);
         let sign = if self.minor < 0 { "-" } else { "" };
         let abs = self.minor.unsigned_abs();
@@ -145,6 +186,12 @@ impl fmt::Display for Money {
 /// Converts a decimal amount in major units ("9.99", "2", "1e2" is refused) to minor units
 /// exactly, without going through a float.
 pub fn decimal_to_minor(text: &str, currency: &str) -> Option<i64> {
+    decimal_to_scaled(text, currency_exponent(currency))
+}
+
+/// A decimal amount scaled by `10^exponent` exactly, or `None` when it has more digits after the
+/// point than that (never rounded) or does not fit.
+pub fn decimal_to_scaled(text: &str, exponent: u32) -> Option<i64> {
     let text = text.trim();
     let (negative, digits) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
@@ -162,7 +209,7 @@ pub fn decimal_to_minor(text: &str, currency: &str) -> Option<i64> {
     {
         return None;
     }
-    let exp = currency_exponent(currency) as usize;
+    let exp = exponent as usize;
     let significant = frac_part.trim_end_matches('0');
     if significant.len() > exp {
         return None;
@@ -205,7 +252,7 @@ impl Customer {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub product_id: Option<String>,
     pub name: String,
@@ -214,6 +261,36 @@ pub struct Item {
     pub on_sale: bool,
     /// Price of the line in minor units, when the provider sends it.
     pub amount_minor: Option<i64>,
+    /// The key the store issued for this line (Payhip's software licenses). Kept for features
+    /// that look a buyer up by key; a secret, so never logged or shown in a notice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub license_key: Option<LicenseKey>,
+}
+
+/// A license key: whoever has it can activate the product, so its `Debug` shows nothing.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LicenseKey(pub String);
+
+impl fmt::Debug for LicenseKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LicenseKey(***)")
+    }
+}
+
+/// The buyer's answers to the seller's checkout questions, exactly as the store sent them (their
+/// shape varies by store and form). Personal data: kept with the sale, never logged or announced.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct CheckoutAnswers(pub serde_json::Value);
+
+impl fmt::Debug for CheckoutAnswers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_array() {
+            Some(list) => write!(f, "CheckoutAnswers({} answers)", list.len()),
+            None => f.write_str("CheckoutAnswers(…)"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -224,7 +301,7 @@ pub struct Coupon {
     pub amount_minor: Option<i64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sale {
     pub total: Money,
     /// Provider and payment fees in the same currency, when known.
@@ -235,6 +312,17 @@ pub struct Sale {
     pub vat_applied: Option<bool>,
     /// The payment processor's id (Stripe charge, PayPal transaction), if any.
     pub transaction_id: Option<String>,
+    /// VAT included in the total, in the same currency, when the store says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_minor: Option<i64>,
+    /// Where the VAT was charged, as the store names it ("Ireland").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vat_country: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkout_answers: Option<CheckoutAnswers>,
+    /// The store's order number when it differs from the transaction id (Xsolla Store orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
 impl Sale {
@@ -245,7 +333,7 @@ impl Sale {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Refund {
     pub amount: Money,
     /// The provider's id of the refunded sale; storage links the refund through it.
@@ -256,9 +344,54 @@ pub struct Refund {
     pub payment_method: Option<String>,
     pub vat_applied: Option<bool>,
     pub reason: Option<String>,
+    /// The store's own code for the reason (Xsolla's `refund_details.code`), kept for reports.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_code: Option<String>,
+    /// Set when the money went back because of a chargeback or fraud, not a request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub risk: Option<Risk>,
+    #[serde(default)]
+    pub scope: RefundScope,
+    /// The store's order number when it differs from the transaction id (Xsolla Store orders).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Why money went back without the seller choosing to give it: flagged in notices and counted on
+/// a line of its own in `/stats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Risk {
+    /// The buyer's bank or payment system took the money back.
+    Chargeback,
+    /// The store or the payment system judged the payment fraudulent.
+    Fraud,
+}
+
+impl Risk {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Chargeback => "chargeback",
+            Risk::Fraud => "fraud",
+        }
+    }
+}
+
+/// How much of a purchase a refund gives back, as far as the store says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RefundScope {
+    /// The store does not say (Payhip): every refund event counts on its own.
+    #[default]
+    Unknown,
+    /// The whole purchase. Stores that send two notifications for one cancellation (Xsolla's
+    /// `refund` and `order_canceled`) describe the same refund twice: it counts once.
+    Whole,
+    /// Part of the purchase (Xsolla's `partial_refund`); each one counts.
+    Partial,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subscription {
     pub subscription_id: String,
     pub status: Option<String>,
@@ -267,6 +400,10 @@ pub struct Subscription {
     pub started_at: Option<DateTime<Utc>>,
     pub cancelled_at: Option<DateTime<Utc>>,
     pub amount: Option<Money>,
+    /// When the store will charge next: the date that places an update in the subscription's
+    /// history, since Xsolla's updates carry no date of their own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_charge_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -275,7 +412,41 @@ pub enum Detail {
     Sale(Sale),
     Refund(Refund),
     Subscription(Subscription),
+    Dispute(Dispute),
+    Blocked(Blocked),
+    /// A signed notification the bot could not read in full: kept raw for the record, never
+    /// counted or announced (see [`crate::bounds::out_of_range`]).
+    Unreadable(Unreadable),
     Other,
+}
+
+/// A buyer's dispute of a payment, as the store reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dispute {
+    /// The disputed payment, as its sale is keyed.
+    pub transaction_id: String,
+    pub amount: Option<Money>,
+    /// `true` when this notification opens the dispute, `false` for a change of its status.
+    pub opened: bool,
+    pub status: Option<String>,
+    pub reason: Option<String>,
+    /// The store's kind of dispute ("retrieval", "1st_time_chargeback", …).
+    pub dispute_type: Option<String>,
+    pub opened_at: Option<DateTime<Utc>>,
+}
+
+/// A payment the store's anti-fraud check refused. Nothing was paid.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub transaction_id: String,
+    pub reason: Option<String>,
+    pub reason_code: Option<String>,
+}
+
+/// Why a signed notification could not be read: names the field, never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unreadable {
+    pub reason: String,
 }
 
 /// One provider notification, translated.
@@ -311,7 +482,8 @@ impl Event {
             Detail::Sale(s) => Some(&s.total),
             Detail::Refund(r) => Some(&r.amount),
             Detail::Subscription(s) => s.amount.as_ref(),
-            Detail::Other => None,
+            Detail::Dispute(d) => d.amount.as_ref(),
+            Detail::Blocked(_) | Detail::Unreadable(_) | Detail::Other => None,
         }
     }
 
@@ -331,7 +503,9 @@ impl Event {
             Detail::Subscription(s) => {
                 return s.product.clone().or_else(|| s.plan.clone());
             }
-            Detail::Other => return None,
+            Detail::Dispute(_) | Detail::Blocked(_) | Detail::Unreadable(_) | Detail::Other => {
+                return None
+            }
         };
         (!items.is_empty()).then(|| {
             items
@@ -442,6 +616,26 @@ mod tests {
         assert_eq!(decimal_to_minor("1.234", "KWD"), Some(1234));
         assert_eq!(decimal_to_minor("abc", "USD"), None);
         assert_eq!(decimal_to_minor("99999999999999999999", "USD"), None);
+    }
+
+    #[test]
+    fn license_keys_and_checkout_answers_never_show_in_debug_output() {
+        let sale = Sale {
+            items: vec![Item {
+                name: "Pack".into(),
+                license_key: Some(LicenseKey("AAAA-BBBB".into())),
+                ..Item::default()
+            }],
+            checkout_answers: Some(CheckoutAnswers(
+                serde_json::json!([{"question": "Name?", "answer": "Ada"}]),
+            )),
+            ..Sale::default()
+        };
+        let debug = format!("{sale:?}");
+        assert!(!debug.contains("AAAA") && !debug.contains("Ada"), "{debug}");
+        let stored = serde_json::to_string(&sale).unwrap();
+        assert!(stored.contains("AAAA-BBBB"), "kept in the stored data");
+        assert_eq!(serde_json::from_str::<Sale>(&stored).unwrap(), sale);
     }
 
     #[test]

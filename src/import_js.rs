@@ -192,6 +192,7 @@ pub fn sale_event(old: &OldSale) -> Result<(Event, bool), String> {
             variant: None,
             on_sale: false,
             amount_minor: None,
+            ..Item::default()
         })
         .collect();
     let refund = matches!(
@@ -212,6 +213,7 @@ pub fn sale_event(old: &OldSale) -> Result<(Event, bool), String> {
                 payment_method: None,
                 vat_applied: None,
                 reason: None,
+                ..Refund::default()
             }),
         )
     } else {
@@ -227,6 +229,7 @@ pub fn sale_event(old: &OldSale) -> Result<(Event, bool), String> {
                 payment_method: None,
                 vat_applied: None,
                 transaction_id: None,
+                ..Sale::default()
             }),
         )
     };
@@ -287,6 +290,7 @@ pub fn subscription_event(
         started_at: (!cancelled).then_some(at),
         cancelled_at: cancelled.then_some(at),
         amount: None,
+        ..Subscription::default()
     });
     Ok(event)
 }

@@ -1,8 +1,33 @@
 //! integrations-bot: store webhooks in, Discord notices and sales stats out.
 //!
-//! Dependencies point toward [`domain`]: providers translate into it, [`db`] stores it, the
-//! [`outbox`] announces it, [`webhook`] and [`app`] wire it together. [`config`] reads the
-//! seller's files; [`check`] is `check-config`; [`reload`] applies changes while the bot runs.
+//! # Crate map
+//! Imports point down this list, toward [`domain`].
+//!
+//! - [`app`]: start-up wiring and orderly shutdown (the only place besides [`cli`] using `anyhow`).
+//! - [`cli`]: the command line: `run`, `check-config`, `invite`, `simulate`, `stats`, `import-js`.
+//! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
+//! - [`check`]: `check-config`: every problem between the files and a posted notice, said once.
+//! - [`metrics`]: `/metrics`, off the public port unless asked for.
+//! - [`webhook`]: the HTTP routes and the intake path: verify, translate, route, commit, answer.
+//! - [`relay`]: passes a verified webhook on to the seller's own server first (`forwardUrl`).
+//! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
+//!   silence every notice.
+//! - [`discord`]: the gateway, the slash commands, the REST client, and notice rendering.
+//! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
+//! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.
+//! - [`import_js`]: one-off import of the earlier JavaScript bot's history.
+//! - [`providers`]: one module per store: signature check and translation into [`domain`].
+//! - [`bounds`]: what a stored event may hold (ranges, currencies, text without control characters).
+//! - [`db`]: storage for SQLite and PostgreSQL; [`db::writer`] is the group-commit intake writer.
+//! - [`config`]: config.json, the environment and secrets.
+//! - [`state`]: the one shared state of axum and poise.
+//! - [`domain`]: the provider-neutral model: events, money, customers.
+//!
+//! # Where is …
+//! - the promise "committed before 2xx": [`webhook::intake`] awaits [`db::writer::Writer::insert`].
+//! - a store's signature check: `parse` in its module under [`providers`].
+//! - why a notice was not sent: [`outbox::route`] (where it goes), `outbox::worker` (what happened).
+//! - what `/stats` adds up: [`stats::report`] over the roll-ups in [`db`].
 
 pub mod app;
 pub mod bounds;
@@ -16,6 +41,7 @@ pub mod import_js;
 pub mod metrics;
 pub mod outbox;
 pub mod providers;
+pub mod relay;
 pub mod reload;
 pub mod serve;
 pub mod state;

@@ -102,9 +102,11 @@ async fn metrics(State(m): State<Metrics>, headers: HeaderMap) -> Response {
     body.push_str(&format!(
         "# TYPE integrations_bot_unsigned_tests_total counter\n\
          integrations_bot_unsigned_tests_total {}\n\
-         # TYPE integrations_bot_intake_failing gauge\nintegrations_bot_intake_failing {}\n",
+         # TYPE integrations_bot_intake_failing gauge\nintegrations_bot_intake_failing {}\n\
+         # TYPE integrations_bot_unreadable_total counter\nintegrations_bot_unreadable_total {}\n",
         state.unsigned_tests().received(),
-        u8::from(state.writer().is_failing())
+        u8::from(state.writer().is_failing()),
+        state.unreadable()
     ));
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body).into_response()
 }

@@ -25,6 +25,8 @@ struct Inner {
     outbox_wakeup: Arc<Notify>,
     started: Instant,
     unsigned_tests: UnsignedTests,
+    /// Signed webhooks kept raw because they could not be read in full (see `Detail::Unreadable`).
+    unreadable: AtomicU64,
 }
 
 /// Payhip test payloads carry no signature, so anyone who knows the webhook URL can send them.
@@ -90,6 +92,7 @@ impl AppState {
                 outbox_wakeup,
                 started: Instant::now(),
                 unsigned_tests: UnsignedTests::default(),
+                unreadable: AtomicU64::new(0),
             }),
         }
     }
@@ -143,6 +146,15 @@ impl AppState {
 
     pub fn unsigned_tests(&self) -> &UnsignedTests {
         &self.inner.unsigned_tests
+    }
+
+    pub fn count_unreadable(&self) {
+        self.inner.unreadable.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Signed webhooks stored raw since start because they could not be read in full.
+    pub fn unreadable(&self) -> u64 {
+        self.inner.unreadable.load(Ordering::Relaxed)
     }
 
     pub fn uptime(&self) -> std::time::Duration {

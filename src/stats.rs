@@ -4,143 +4,21 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Datelike, Days, Months, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
-use crate::db::{millis, DbError, Grain, MoneyRow, Store, DAY_MS};
+use crate::db::{millis, DbError, Grain, MoneyRow, Store};
 use crate::domain::Money;
 
-/// The named periods sellers pick from.
-pub const PERIODS: [&str; 7] = [
-    "today",
-    "yesterday",
-    "week",
-    "month",
-    "last-month",
-    "year",
-    "all",
-];
+pub mod chart;
+mod period;
+pub mod series;
+pub mod window;
+pub mod words;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Period {
-    pub label: String,
-    pub from: DateTime<Utc>,
-    pub to: DateTime<Utc>,
-    /// Whether a "previous period of the same length" makes sense (not for `all`).
-    pub comparable: bool,
-}
-
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum PeriodError {
-    #[error(
-        "unknown period {0:?}: use one of today, yesterday, week, month, last-month, year, all"
-    )]
-    Unknown(String),
-    #[error("{0:?} is not a date (expected YYYY-MM-DD)")]
-    BadDate(String),
-    #[error("the start date must be before the end date")]
-    Reversed,
-}
-
-fn local_midnight(tz: Tz, date: NaiveDate) -> DateTime<Utc> {
-    let naive = date.and_hms_opt(0, 0, 0).unwrap_or_default();
-    // Midnight can fall in a DST gap; the earliest valid instant of the day is then used.
-    match tz.from_local_datetime(&naive) {
-        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(t, _) => {
-            t.with_timezone(&Utc)
-        }
-        chrono::LocalResult::None => tz
-            .from_local_datetime(&(naive + chrono::Duration::hours(1)))
-            .earliest()
-            .map_or_else(|| Utc.from_utc_datetime(&naive), |t| t.with_timezone(&Utc)),
-    }
-}
-
-fn parse_date(text: &str) -> Result<NaiveDate, PeriodError> {
-    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
-        .map_err(|_| PeriodError::BadDate(text.to_owned()))
-}
-
-impl Period {
-    /// Resolves a named period (or explicit `from`/`to` dates, `to` inclusive) at `now` in `tz`.
-    pub fn resolve(
-        name: Option<&str>,
-        from: Option<&str>,
-        to: Option<&str>,
-        now: DateTime<Utc>,
-        tz: Tz,
-    ) -> Result<Period, PeriodError> {
-        let today = now.with_timezone(&tz).date_naive();
-        if from.is_some() || to.is_some() {
-            let start = match from {
-                Some(f) => local_midnight(tz, parse_date(f)?),
-                None => DateTime::<Utc>::UNIX_EPOCH,
-            };
-            let end = match to {
-                Some(t) => local_midnight(tz, parse_date(t)? + Days::new(1)),
-                None => now,
-            };
-            if start >= end {
-                return Err(PeriodError::Reversed);
-            }
-            let label = format!(
-                "{} to {}",
-                from.unwrap_or("the beginning"),
-                to.unwrap_or("now")
-            );
-            return Ok(Period {
-                label,
-                from: start,
-                to: end,
-                comparable: from.is_some(),
-            });
-        }
-        let name = name.unwrap_or("month");
-        let first_of_month = today.with_day(1).unwrap_or(today);
-        let (from, to, comparable) = match name {
-            "today" => (local_midnight(tz, today), now, true),
-            "yesterday" => (
-                local_midnight(tz, today - Days::new(1)),
-                local_midnight(tz, today),
-                true,
-            ),
-            "week" => (local_midnight(tz, today - Days::new(6)), now, true),
-            "month" => (local_midnight(tz, first_of_month), now, true),
-            "last-month" => (
-                local_midnight(tz, first_of_month - Months::new(1)),
-                local_midnight(tz, first_of_month),
-                true,
-            ),
-            "year" => (
-                local_midnight(tz, today.with_ordinal(1).unwrap_or(today)),
-                now,
-                true,
-            ),
-            "all" => (DateTime::<Utc>::UNIX_EPOCH, now, false),
-            other => return Err(PeriodError::Unknown(other.to_owned())),
-        };
-        Ok(Period {
-            label: name.to_owned(),
-            from,
-            to,
-            comparable,
-        })
-    }
-
-    /// The period of the same length just before this one.
-    pub fn previous(&self) -> Option<Period> {
-        self.comparable.then(|| {
-            let len = self.to - self.from;
-            Period {
-                label: format!("previous {}", self.label),
-                from: self.from - len,
-                to: self.from,
-                comparable: false,
-            }
-        })
-    }
-}
+pub(crate) use period::{local_midnight, midnight};
+pub use period::{Period, PeriodError, PERIODS};
+pub use window::Window;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Filter {
@@ -164,8 +42,9 @@ impl Figures {
         self.gross - self.refunded
     }
 
+    /// Rounded to the nearest minor unit, halves away from zero.
     pub fn average_order(&self) -> Option<i64> {
-        (self.sales > 0).then(|| self.gross / self.sales)
+        words::div_round(self.gross, self.sales).filter(|_| self.sales > 0)
     }
 
     /// Refunds per hundred sales.
@@ -176,6 +55,54 @@ impl Figures {
     pub fn money(&self, minor: i64) -> Money {
         Money::new(minor, self.currency.clone())
     }
+}
+
+/// Refunds that were chargebacks or fraud, in one currency: already counted among the refunds,
+/// shown again on their own so they are not lost in ordinary returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RiskFigures {
+    pub currency: String,
+    pub chargebacks: i64,
+    pub chargeback_minor: i64,
+    pub fraud: i64,
+    pub fraud_minor: i64,
+}
+
+impl RiskFigures {
+    /// "Chargebacks: 1 ($24.99) · Fraud: 2 ($10.00)", leaving out a zero part.
+    pub fn line(&self) -> String {
+        let mut parts = Vec::new();
+        if self.chargebacks > 0 {
+            let m = Money::new(self.chargeback_minor, self.currency.clone());
+            parts.push(format!("Chargebacks: {} ({m})", self.chargebacks));
+        }
+        if self.fraud > 0 {
+            let m = Money::new(self.fraud_minor, self.currency.clone());
+            parts.push(format!("Fraud: {} ({m})", self.fraud));
+        }
+        parts.join(" · ")
+    }
+}
+
+fn risk_figures(rows: Vec<crate::db::RiskRow>) -> Vec<RiskFigures> {
+    let mut by: BTreeMap<String, RiskFigures> = BTreeMap::new();
+    for (currency, risk, count, minor) in rows {
+        let f = by.entry(currency.clone()).or_insert_with(|| RiskFigures {
+            currency,
+            ..RiskFigures::default()
+        });
+        match risk.as_str() {
+            "chargeback" => {
+                f.chargebacks += count;
+                f.chargeback_minor += minor;
+            }
+            _ => {
+                f.fraud += count;
+                f.fraud_minor += minor;
+            }
+        }
+    }
+    by.into_values().collect()
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -195,8 +122,17 @@ pub struct Report {
     pub subscriptions_cancelled: i64,
     pub subscriptions_active: i64,
     pub top_products: Vec<ProductFigures>,
-    /// Gross per local day and currency, for the chart.
-    pub daily: BTreeMap<NaiveDate, BTreeMap<String, i64>>,
+    /// Chargebacks and fraud per currency; empty when there were none.
+    pub risks: Vec<RiskFigures>,
+    /// Sales and refunds per hour, day or month and currency, for the chart.
+    pub chart: series::Series,
+    /// The seller's time zone, which the period's days and the chart follow.
+    #[serde(serialize_with = "tz_name")]
+    pub time_zone: Tz,
+}
+
+fn tz_name<S: serde::Serializer>(tz: &Tz, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tz.name())
 }
 
 fn merge(rows: impl IntoIterator<Item = MoneyRow>) -> Vec<Figures> {
@@ -321,42 +257,33 @@ pub async fn report(
     filter: &Filter,
     tz: Tz,
 ) -> Result<Report, DbError> {
+    let period = period
+        .clone()
+        .starting_at_first_event(store, filter.provider.as_deref(), tz)
+        .await?;
     let (from, to) = (millis(period.from), millis(period.to));
     let currencies = figures(store, from, to, filter).await?;
-    let previous = match period.previous() {
-        Some(p) => Some(figures(store, millis(p.from), millis(p.to), filter).await?),
+    let previous = match &period.comparison {
+        Some(w) => Some(figures(store, millis(w.from), millis(w.to), filter).await?),
         None => None,
     };
     let (started, cancelled, active) = store
         .subscription_counts(from, to, filter.provider.as_deref())
         .await?;
     let top = top_products(store, from, to, filter).await?;
-    // Hours map exactly onto the seller's days; past two months, UTC days are close enough for
-    // a chart and far fewer rows.
-    let grain = if to - from > 62 * DAY_MS {
-        Grain::Day
-    } else {
-        Grain::Hour
-    };
-    let mut daily: BTreeMap<NaiveDate, BTreeMap<String, i64>> = BTreeMap::new();
-    for (bucket, currency, gross) in store
-        .gross_series(
-            grain,
-            grain.floor(from),
-            to,
-            filter.provider.as_deref(),
-            filter.product.as_deref(),
-        )
-        .await?
-    {
-        let day = DateTime::<Utc>::from_timestamp_millis(bucket)
-            .unwrap_or_default()
-            .with_timezone(&tz)
-            .date_naive();
-        *daily.entry(day).or_default().entry(currency).or_default() += gross;
-    }
+    let risks = risk_figures(
+        store
+            .risk_counts(
+                from,
+                to,
+                filter.provider.as_deref(),
+                filter.product.as_deref(),
+            )
+            .await?,
+    );
+    let chart = series::build(store, &period, filter, tz).await?;
     Ok(Report {
-        period: period.clone(),
+        period,
         filter: filter.clone(),
         currencies,
         previous,
@@ -364,7 +291,9 @@ pub async fn report(
         subscriptions_cancelled: cancelled,
         subscriptions_active: active,
         top_products: top,
-        daily,
+        risks,
+        chart,
+        time_zone: tz,
     })
 }
 
@@ -385,13 +314,27 @@ impl Report {
             .find(|f| f.currency == currency)
     }
 
-    /// A plain-text rendering for the terminal.
+    pub fn risk_for(&self, currency: &str) -> Option<&RiskFigures> {
+        self.risks.iter().find(|r| r.currency == currency)
+    }
+
+    /// "1–23 Oct: +12.0 % (was $294.50)": this currency's net against the comparison window.
+    pub fn comparison_line(&self, f: &Figures) -> Option<String> {
+        let window = self.period.comparison.as_ref()?;
+        let before = self.previous_for(&f.currency)?.net();
+        let pct = change(f.net(), before)?;
+        Some(format!("{}: {pct} (was {})", window.label, f.money(before)))
+    }
+
+    /// A plain-text rendering for the terminal, in the seller's time zone.
     pub fn to_text(&self) -> String {
+        let tz = self.time_zone;
         let mut out = format!(
-            "Sales report: {} ({} to {} UTC)\n",
+            "Sales report: {} ({} to {}, {})\n",
             self.period.label,
-            self.period.from.format("%Y-%m-%d %H:%M"),
-            self.period.to.format("%Y-%m-%d %H:%M")
+            window::local_time(self.period.from, tz),
+            window::local_time(self.period.to, tz),
+            tz.name()
         );
         if let Some(p) = &self.filter.provider {
             out.push_str(&format!("provider: {p}\n"));
@@ -418,11 +361,11 @@ impl Report {
             if let Some(rate) = f.refund_rate() {
                 out.push_str(&format!("  refund rate      {rate:.1} %\n"));
             }
-            if let Some(c) = self
-                .previous_for(&f.currency)
-                .and_then(|p| change(f.net(), p.net()))
-            {
-                out.push_str(&format!("  net vs previous  {c}\n"));
+            if let Some(r) = self.risk_for(&f.currency) {
+                out.push_str(&format!("  of which         {}\n", r.line()));
+            }
+            if let Some(c) = self.comparison_line(f) {
+                out.push_str(&format!("  net vs {c}\n"));
             }
         }
         out.push_str(&format!(
@@ -433,11 +376,11 @@ impl Report {
             out.push_str("\nTop products:\n");
             for (i, p) in self.top_products.iter().enumerate() {
                 out.push_str(&format!(
-                    "  {}. {} ({} orders, {} units)\n",
+                    "  {}. {} ({}, {})\n",
                     i + 1,
                     p.product,
-                    p.orders,
-                    p.quantity
+                    words::count(p.orders, "order", "orders"),
+                    words::count(p.quantity, "unit", "units")
                 ));
             }
         }
@@ -447,64 +390,12 @@ impl Report {
 
 #[cfg(test)]
 mod tests {
+    use chrono::{DateTime, Utc};
+
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
         DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
-    }
-
-    #[test]
-    fn periods_follow_the_sellers_time_zone() {
-        let now = at("2026-03-10T02:30:00Z");
-        let tz: Tz = "America/New_York".parse().unwrap();
-        // 02:30 UTC is still 9 March in New York, the day after DST began (UTC-4 from 8 March).
-        let today = Period::resolve(Some("today"), None, None, now, tz).unwrap();
-        assert_eq!(today.from, at("2026-03-09T04:00:00Z"));
-        let yesterday = Period::resolve(Some("yesterday"), None, None, now, tz).unwrap();
-        // The day the clocks moved forward is 23 hours long.
-        assert_eq!(
-            (yesterday.from, yesterday.to),
-            (at("2026-03-08T05:00:00Z"), at("2026-03-09T04:00:00Z"))
-        );
-        let last_month = Period::resolve(Some("last-month"), None, None, now, tz).unwrap();
-        assert_eq!(
-            (last_month.from, last_month.to),
-            (at("2026-02-01T05:00:00Z"), at("2026-03-01T05:00:00Z"))
-        );
-        let month = Period::resolve(Some("month"), None, None, now, Tz::UTC).unwrap();
-        assert_eq!(month.from, at("2026-03-01T00:00:00Z"));
-        assert!(Period::resolve(Some("all"), None, None, now, tz)
-            .unwrap()
-            .previous()
-            .is_none());
-        assert!(Period::resolve(Some("fortnight"), None, None, now, tz).is_err());
-    }
-
-    #[test]
-    fn explicit_dates_include_the_end_day() {
-        let p = Period::resolve(
-            None,
-            Some("2026-01-01"),
-            Some("2026-01-31"),
-            Utc::now(),
-            Tz::UTC,
-        )
-        .unwrap();
-        assert_eq!(
-            (p.from, p.to),
-            (at("2026-01-01T00:00:00Z"), at("2026-02-01T00:00:00Z"))
-        );
-        assert_eq!(p.previous().unwrap().from, at("2025-12-01T00:00:00Z"));
-        assert_eq!(
-            Period::resolve(
-                None,
-                Some("2026-02-01"),
-                Some("2026-01-01"),
-                Utc::now(),
-                Tz::UTC
-            ),
-            Err(PeriodError::Reversed)
-        );
     }
 
     #[test]

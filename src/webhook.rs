@@ -45,6 +45,10 @@ pub fn router(state: AppState) -> Router {
             &path,
             post(
                 move |State(state): State<AppState>, headers: HeaderMap, body: Bytes| async move {
+                    if let Some(target) = crate::relay::target(&state, p.as_ref()) {
+                        return crate::relay::handle(&state, p.as_ref(), target, &headers, &body)
+                            .await;
+                    }
                     let result = intake(&state, p.as_ref(), &headers, &body).await;
                     respond(p.as_ref(), result)
                 },
@@ -88,7 +92,7 @@ pub async fn intake(
     bounds::clean(&mut event);
     let config = state.config();
     let settings = provider.settings(&config);
-    if event.test && !event.test_signed {
+    if event.test && !event.test_signed && !provider.signs_tests() {
         let gate = state.unsigned_tests();
         let now = std::time::Instant::now();
         if !gate.arrive(settings.announce_tests, now) {
@@ -125,6 +129,9 @@ pub async fn intake(
         Inserted::New { .. } => Stored::New,
         Inserted::Duplicate => Stored::Duplicate,
     };
+    if stored == Stored::New && matches!(event.detail, crate::domain::Detail::Unreadable(_)) {
+        state.count_unreadable();
+    }
     if let Some(reason) = not_counted {
         tracing::warn!(
             provider = provider.name(),
@@ -163,7 +170,7 @@ pub fn log_safe(text: &str) -> String {
         .collect()
 }
 
-fn respond(
+pub(crate) fn respond(
     provider: &dyn Provider,
     result: Result<(Stored, crate::domain::Event), IntakeError>,
 ) -> Response {

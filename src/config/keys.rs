@@ -9,9 +9,13 @@ use super::load::Problem;
 use super::schema::Config;
 
 /// Keys the bot reads that the default config does not print (they are skipped when unset).
-const UNPRINTED: [&str; 3] = [
+const UNPRINTED: [&str; 7] = [
     "payhipConfig.webhookPath",
     "xsollaConfig.webhookPath",
+    "payhipConfig.forwardUrl",
+    "payhipConfig.forwardTimeoutMs",
+    "xsollaConfig.forwardUrl",
+    "xsollaConfig.forwardTimeoutMs",
     "databaseConfig.maxSales",
 ];
 
@@ -175,7 +179,8 @@ mod tests {
         assert_eq!(messages(example), Vec::<String>::new());
         let legacy = r#"{ "databaseConfig": { "maxSales": 200 },
                           "payhipConfig": { "webhookPath": "/p" },
-                          "xsollaConfig": { "webhookPath": "/x" },
+                          "xsollaConfig": { "webhookPath": "/x", "forwardUrl": "http://g",
+                                            "forwardTimeoutMs": 500 },
                           "webhookConfig": { "metricsAddr": "127.0.0.1:1" },
                           "notifications": { "refund": { "message": "x", "webhookUrls": [] } } }"#;
         assert_eq!(messages(legacy), Vec::<String>::new());

@@ -93,6 +93,13 @@ pub struct ProviderConfig {
     /// Whether subscription changes other than start and cancel (Xsolla's `update_subscription`)
     /// are announced. They are always recorded.
     pub announce_subscription_updates: bool,
+    /// The seller's own server (Xsolla's one webhook URL per project is then the bot's), to
+    /// which every verified request is passed on; see [`crate::relay`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_url: Option<String>,
+    /// How long to wait for that server, in milliseconds (default 10000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_timeout_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

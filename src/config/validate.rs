@@ -61,6 +61,27 @@ impl Config {
                 );
             }
         }
+        for (path, section) in [
+            ("payhipConfig", &self.payhip_config),
+            ("xsollaConfig", &self.xsolla_config),
+        ] {
+            if let Some(url) = &section.forward_url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    bad(
+                        &format!("{path}.forwardUrl"),
+                        format!("expected an http(s) URL like \"https://game.example.com/xsolla\", found {url:?}"),
+                    );
+                }
+            }
+            if let Some(ms) = section.forward_timeout_ms {
+                if !(100..=60_000).contains(&ms) {
+                    bad(
+                        &format!("{path}.forwardTimeoutMs"),
+                        format!("expected 100 to 60000 milliseconds, found {ms}"),
+                    );
+                }
+            }
+        }
         if let Some(tz) = &self.discord_config.timezone {
             if tz.parse::<chrono_tz::Tz>().is_err() {
                 bad(

@@ -15,6 +15,11 @@ use sqlx::sqlite::{
 use crate::domain::{Detail, Event, EventKind};
 
 pub mod writer;
+#[macro_use]
+mod purchases;
+
+use purchases::Facts;
+pub use purchases::RiskRow;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DbError {
@@ -257,7 +262,7 @@ pub(crate) struct Rollups {
     products: std::collections::BTreeMap<(Grain, i64, String, String), [i64; 2]>,
 }
 
-const GRAINS: [Grain; 3] = [Grain::Hour, Grain::Day, Grain::Month];
+pub(crate) const GRAINS: [Grain; 3] = [Grain::Hour, Grain::Day, Grain::Month];
 
 impl Rollups {
     fn sale(&mut self, at: i64, provider: &str, sale: &crate::domain::Sale) {
@@ -452,8 +457,19 @@ macro_rules! backend {
                 let Some(event_id) = event_id else {
                     return Ok(Inserted::Duplicate);
                 };
-                if !e.test && new.not_counted.is_none() {
-                    record_facts(tx, event_id, e, rollups).await?;
+                let facts = if !e.test && new.not_counted.is_none() {
+                    record_facts(tx, event_id, e, rollups).await?
+                } else {
+                    Facts::Fresh
+                };
+                if let Facts::Merged(held_by) = facts {
+                    // One purchase, one notice: the event that holds it was announced already.
+                    sqlx::query("UPDATE events SET merged_into = $1 WHERE id = $2")
+                        .bind(held_by)
+                        .bind(event_id)
+                        .execute(&mut **tx)
+                        .await?;
+                    return Ok(Inserted::New { event_id, notices: 0 });
                 }
                 let now = millis(new.received_at);
                 for destination in &new.destinations {
@@ -470,120 +486,7 @@ macro_rules! backend {
                 Ok(Inserted::New { event_id, notices: new.destinations.len() })
             }
 
-            /// The queryable tables behind stats; test events never reach them.
-            async fn record_facts(tx: &mut Tx<'_>, event_id: i64, e: &Event, rollups: &mut Rollups) -> Result<(), DbError> {
-                let at = millis(e.occurred_at);
-                match &e.detail {
-                    Detail::Sale(s) => {
-                        let recorded: Option<i64> = sqlx::query_scalar(
-                            "INSERT INTO sales (event_id, provider, external_id, occurred_at, total_minor, \
-                             currency, fees_minor, payment_method) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-                             ON CONFLICT (provider, external_id) DO NOTHING RETURNING event_id",
-                        )
-                        .bind(event_id)
-                        .bind(&e.provider)
-                        .bind(&e.external_id)
-                        .bind(at)
-                        .bind(s.total.minor)
-                        .bind(&s.total.currency)
-                        .bind(s.fees_minor)
-                        .bind(&s.payment_method)
-                        .fetch_optional(&mut **tx)
-                        .await?;
-                        // A sale id already recorded under another key: keep the event, count it once.
-                        let Some::<i64>(_) = recorded else {
-                            return Ok(());
-                        };
-                        rollups.sale(at, &e.provider, s);
-                        // A refund can arrive first (stores retry out of order): link it now.
-                        sqlx::query(
-                            "UPDATE refunds SET sale_event_id = $1 \
-                             WHERE provider = $2 AND sale_external_id = $3 AND sale_event_id IS NULL",
-                        )
-                        .bind(event_id)
-                        .bind(&e.provider)
-                        .bind(&e.external_id)
-                        .execute(&mut **tx)
-                        .await?;
-                        for item in &s.items {
-                            sqlx::query(
-                                "INSERT INTO sale_items (sale_event_id, product_id, product_name, quantity, \
-                                 variant, amount_minor) VALUES ($1, $2, $3, $4, $5, $6)",
-                            )
-                            .bind(event_id)
-                            .bind(&item.product_id)
-                            .bind(&item.name)
-                            .bind(i64::from(item.quantity))
-                            .bind(&item.variant)
-                            .bind(item.amount_minor)
-                            .execute(&mut **tx)
-                            .await?;
-                        }
-                        for c in &s.coupons {
-                            sqlx::query(
-                                "INSERT INTO sale_coupons (sale_event_id, code, percentage, amount_minor) \
-                                 VALUES ($1, $2, $3, $4)",
-                            )
-                            .bind(event_id)
-                            .bind(&c.code)
-                            .bind(&c.percentage)
-                            .bind(c.amount_minor)
-                            .execute(&mut **tx)
-                            .await?;
-                        }
-                    }
-                    Detail::Refund(r) => {
-                        sqlx::query(
-                            "INSERT INTO refunds (event_id, provider, sale_external_id, sale_event_id, \
-                             occurred_at, amount_minor, currency) VALUES ($1, $2, $3, \
-                             (SELECT event_id FROM sales WHERE provider = $2 AND external_id = $3), $4, $5, $6)",
-                        )
-                        .bind(event_id)
-                        .bind(&e.provider)
-                        .bind(&r.sale_external_id)
-                        .bind(at)
-                        .bind(r.amount.minor)
-                        .bind(&r.amount.currency)
-                        .execute(&mut **tx)
-                        .await?;
-                        rollups.refund(at, &e.provider, &r.amount);
-                    }
-                    Detail::Subscription(s) => {
-                        let status = match e.kind {
-                            EventKind::SubscriptionCancelled => "cancelled".to_owned(),
-                            EventKind::SubscriptionStarted => "active".to_owned(),
-                            _ => s.status.clone().unwrap_or_else(|| "active".to_owned()),
-                        };
-                        // Out-of-order deliveries must not resurrect a cancelled subscription.
-                        sqlx::query(
-                            "INSERT INTO subscriptions (provider, subscription_id, status, plan, product, \
-                             started_at, cancelled_at, updated_at, last_event_id) \
-                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-                             ON CONFLICT (provider, subscription_id) DO UPDATE SET \
-                             status = excluded.status, \
-                             plan = COALESCE(excluded.plan, subscriptions.plan), \
-                             product = COALESCE(excluded.product, subscriptions.product), \
-                             started_at = COALESCE(subscriptions.started_at, excluded.started_at), \
-                             cancelled_at = COALESCE(excluded.cancelled_at, subscriptions.cancelled_at), \
-                             updated_at = excluded.updated_at, last_event_id = excluded.last_event_id \
-                             WHERE excluded.updated_at >= subscriptions.updated_at",
-                        )
-                        .bind(&e.provider)
-                        .bind(&s.subscription_id)
-                        .bind(status)
-                        .bind(&s.plan)
-                        .bind(&s.product)
-                        .bind(s.started_at.map(millis))
-                        .bind(s.cancelled_at.map(millis))
-                        .bind(at)
-                        .bind(event_id)
-                        .execute(&mut **tx)
-                        .await?;
-                    }
-                    Detail::Other => {}
-                }
-                Ok(())
-            }
+            purchase_queries!();
 
             /// Writes a batch in one transaction: one fsync for many webhooks.
             pub async fn insert_batch(pool: &sqlx::Pool<Db>, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
@@ -901,7 +804,7 @@ macro_rules! backend {
             }
 
             pub async fn recent(pool: &sqlx::Pool<Db>, q: &RecentQuery<'_>) -> Result<(Vec<StoredEvent>, i64), DbError> {
-                const FILTER: &str = "is_test = FALSE AND kind <> 'other' AND occurred_at >= $1 AND occurred_at < $2 \
+                const FILTER: &str = "is_test = FALSE AND kind <> 'other' AND merged_into IS NULL AND occurred_at >= $1 AND occurred_at < $2 \
                     AND (CAST($3 AS TEXT) IS NULL OR provider = $3) \
                     AND (CAST($4 AS TEXT) IS NULL OR id IN (SELECT sale_event_id FROM sale_items WHERE product_name = $4) \
                          OR id IN (SELECT r.event_id FROM refunds r JOIN sale_items i ON i.sale_event_id = r.sale_event_id \
@@ -1097,6 +1000,17 @@ impl Store {
         )
     }
 
+    /// Refunds flagged as chargebacks or fraud in `[from, to)`, per currency and flag.
+    pub async fn risk_counts(
+        &self,
+        from: i64,
+        to: i64,
+        provider: Option<&str>,
+        product: Option<&str>,
+    ) -> Result<Vec<RiskRow>, DbError> {
+        on_backend!(self, risk_counts(from, to, provider, product))
+    }
+
     /// A page of events and the total matching.
     pub async fn recent(&self, q: &RecentQuery<'_>) -> Result<(Vec<StoredEvent>, i64), DbError> {
         on_backend!(self, recent(q))
@@ -1108,5 +1022,26 @@ impl Store {
 
     pub async fn ping(&self) -> Result<(), DbError> {
         on_backend!(self, ping())
+    }
+
+    /// When the earliest listed event happened (tests and unannounced kinds aside, as in
+    /// [`Store::recent`]), so "all time" starts at the shop's first event rather than in 1970.
+    pub async fn first_event_at(&self, provider: Option<&str>) -> Result<Option<i64>, DbError> {
+        const FIRST: &str = "SELECT MIN(occurred_at) FROM events WHERE is_test = FALSE \
+            AND kind <> 'other' AND (CAST($1 AS TEXT) IS NULL OR provider = $1)";
+        Ok(match self {
+            Store::Sqlite(p) => {
+                sqlx::query_scalar(FIRST)
+                    .bind(provider)
+                    .fetch_one(p)
+                    .await?
+            }
+            Store::Postgres(p) => {
+                sqlx::query_scalar(FIRST)
+                    .bind(provider)
+                    .fetch_one(p)
+                    .await?
+            }
+        })
     }
 }

@@ -37,6 +37,14 @@ pub async fn run(
         })
         .setup(move |ctx, ready, framework| {
             Box::pin(async move {
+                // poise runs this once, on the first Ready: the link is logged once per start,
+                // before registering in a server the bot may not be in yet.
+                if ready.guilds.is_empty() {
+                    tracing::warn!(
+                        "the bot is in no Discord server yet: open {} to add it to yours",
+                        super::invite::invite_url(ready.application.id.get())
+                    );
+                }
                 let commands = &framework.options().commands;
                 match guild {
                     Some(g) => {

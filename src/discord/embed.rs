@@ -25,7 +25,17 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
         EventKind::SubscriptionStarted => "New Subscription Created",
         EventKind::SubscriptionUpdated => "Subscription Updated",
         EventKind::SubscriptionCancelled => "Subscription Canceled",
+        EventKind::SubscriptionNotRenewing => "Subscription Will Not Renew",
+        EventKind::Dispute => match &event.detail {
+            Detail::Dispute(d) if !d.opened => "Dispute Updated",
+            _ => "Dispute Opened",
+        },
+        EventKind::PaymentBlocked => "Payment Blocked by Anti-fraud",
         EventKind::Other => return None,
+    };
+    let title = match &event.detail {
+        Detail::Refund(r) => refund_title(title, r),
+        _ => title.to_owned(),
     };
     let mut fields = Vec::new();
     let mut add = |name: &str, value: String, inline: bool| {
@@ -55,6 +65,11 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             if let Some(vat) = s.vat_applied {
                 add("VAT applied", yes_no(vat), true);
             }
+            if let Some(vat) = s.vat_minor {
+                let country = s.vat_country.as_deref().map(|c| format!(" ({c})"));
+                let vat = Money::new(vat, s.total.currency.clone());
+                add("VAT", format!("{vat}{}", country.unwrap_or_default()), true);
+            }
             if !s.coupons.is_empty() {
                 add("Coupon", coupons(&s.coupons, &s.total.currency), true);
             }
@@ -63,6 +78,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                 transaction(&event.external_id, s.transaction_id.as_deref()),
                 false,
             );
+            if let Some(order) = &s.order_id {
+                add("Order", format!("`{order}`"), true);
+            }
         }
         Detail::Refund(r) => {
             if !r.items.is_empty() {
@@ -90,6 +108,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                 format!("`{}`", escape::code(&r.sale_external_id)),
                 false,
             );
+            if let Some(order) = &r.order_id {
+                add("Order", format!("`{}`", escape::code(order)), true);
+            }
         }
         Detail::Subscription(s) => {
             if let Some(product) = &s.product {
@@ -103,6 +124,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
             }
             let status = match event.kind {
                 EventKind::SubscriptionCancelled => "Canceled".to_owned(),
+                EventKind::SubscriptionNotRenewing => "Active, will not renew".to_owned(),
                 _ => s
                     .status
                     .clone()
@@ -120,20 +142,61 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                     true,
                 );
             }
+            if let (EventKind::SubscriptionNotRenewing, Some(end)) = (event.kind, s.next_charge_at)
+            {
+                add("Ends", discord_time(end), true);
+            }
             add(
                 "Subscription ID",
                 format!("`{}`", escape::code(&s.subscription_id)),
                 false,
             );
         }
-        Detail::Other => {}
+        Detail::Dispute(d) => {
+            if let Some(amount) = &d.amount {
+                add("Disputed", amount.to_string(), true);
+            }
+            if let Some(status) = &d.status {
+                add("Status", escape::text(status), true);
+            }
+            if let Some(kind) = &d.dispute_type {
+                add("Type", escape::text(kind), true);
+            }
+            if let Some(reason) = &d.reason {
+                add("Reason", escape::text(reason), true);
+            }
+            if let Some(at) = d.opened_at {
+                add("Opened", discord_time(at), true);
+            }
+            add(
+                "Transaction ID",
+                format!("`{}`", escape::code(&d.transaction_id)),
+                false,
+            );
+        }
+        Detail::Blocked(b) => {
+            add(
+                "Charged",
+                "Nothing: the payment was refused".to_owned(),
+                false,
+            );
+            if let Some(reason) = &b.reason {
+                add("Reason", escape::text(reason), true);
+            }
+            add(
+                "Transaction ID",
+                format!("`{}`", escape::code(&b.transaction_id)),
+                false,
+            );
+        }
+        Detail::Unreadable(_) | Detail::Other => {}
     }
     add("Customer", customer(event, style.show_customer), false);
 
     let title = if event.test {
         format!("[TEST] {title}")
     } else {
-        title.to_owned()
+        title
     };
     let footer = footer_text(event, style.provider_label);
     let content = style.template.map(|t| {
@@ -185,6 +248,19 @@ pub fn footer_text(event: &Event, provider_label: &str) -> String {
         format!("{provider_label} · test event, not counted in stats")
     } else {
         provider_label.to_owned()
+    }
+}
+
+/// "Partial Refund Issued", and a chargeback or fraud named in the title where it cannot be missed.
+fn refund_title(title: &str, r: &crate::domain::Refund) -> String {
+    let title = match r.scope {
+        crate::domain::RefundScope::Partial => format!("Partial {title}"),
+        _ => title.to_owned(),
+    };
+    match r.risk {
+        Some(crate::domain::Risk::Chargeback) => format!("⚠️ {title}: Chargeback"),
+        Some(crate::domain::Risk::Fraud) => format!("⚠️ {title}: Fraud"),
+        None => title,
     }
 }
 
@@ -320,6 +396,7 @@ mod tests {
                     variant: Some("Pro".into()),
                     on_sale: true,
                     amount_minor: None,
+                    ..Default::default()
                 }],
                 coupons: vec![Coupon {
                     code: "SPRING".into(),
@@ -329,6 +406,7 @@ mod tests {
                 payment_method: Some("PayPal".into()),
                 vat_applied: Some(true),
                 transaction_id: None,
+                ..Default::default()
             }),
         )
     }
@@ -386,6 +464,7 @@ mod tests {
                 payment_method: None,
                 vat_applied: None,
                 reason: None,
+                ..Default::default()
             }),
         );
         let m = notice(&refund, &style()).unwrap();
@@ -403,6 +482,7 @@ mod tests {
                 started_at: None,
                 cancelled_at: None,
                 amount: None,
+                ..Default::default()
             }),
         );
         let m = notice(&cancelled, &style()).unwrap();

@@ -39,6 +39,7 @@ fn item() -> Item {
         variant: Some("~~v~~ <t:0:R>".into()),
         on_sale: false,
         amount_minor: None,
+        ..Item::default()
     }
 }
 
@@ -57,6 +58,9 @@ fn sale() -> Event {
             payment_method: Some("### PayPal".into()),
             vat_applied: None,
             transaction_id: Some("ch_`x`".into()),
+            vat_country: Some(LINK.into()),
+            order_id: Some("O`1".into()),
+            ..Sale::default()
         }),
     )
 }
@@ -73,6 +77,8 @@ fn refund() -> Event {
             payment_method: Some("-# PayPal".into()),
             vat_applied: None,
             reason: Some(LINK.into()),
+            order_id: Some("O`1".into()),
+            ..Refund::default()
         }),
     )
 }
@@ -88,6 +94,7 @@ fn subscription() -> Event {
             started_at: None,
             cancelled_at: None,
             amount: None,
+            ..Subscription::default()
         }),
     )
 }
@@ -177,7 +184,7 @@ fn no_store_text_renders_as_markdown_in_any_notice() {
 
 #[test]
 fn hostile_names_read_exactly_as_written_in_the_preview() {
-    let text = render(&sale()).to_text();
+    let text = render(&sale()).to_text(chrono_tz::Tz::UTC);
     assert!(
         text.contains(&format!("• {LINK} (~~v~~ <t:0:R>) ×1")),
         "{text}"

@@ -1,5 +1,7 @@
 //! Discord's message JSON, as the bot sends it, with the platform's size limits applied.
 
+use chrono::DateTime;
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 pub const CONTENT_MAX: usize = 2000;
@@ -131,9 +133,10 @@ impl Message {
     }
 
     /// A readable plain-text rendering, for preview mode and logs: text reads as it does in
-    /// Discord, so escaped store text shows as the store wrote it, without backslashes.
-    pub fn to_text(&self) -> String {
-        let shown = super::escape::displayed;
+    /// Discord, so escaped store text shows as the store wrote it, without backslashes, and
+    /// Discord's `<t:…>` dates read as dates in the seller's time zone `tz`.
+    pub fn to_text(&self, tz: Tz) -> String {
+        let shown = |s: &str| super::escape::displayed(&local_dates(s, tz));
         let mut out = String::new();
         if let Some(content) = &self.content {
             out.push_str(&shown(content));
@@ -156,9 +159,77 @@ impl Message {
     }
 }
 
+/// Discord's date markup (`<t:1700000000:f>`) as the date Discord would show a reader in `tz`:
+/// "14 November 2023 23:13 CET". Left alone where Discord shows it as written: escaped (`\<t:`)
+/// or inside a code span.
+fn local_dates(s: &str, tz: Tz) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut in_code = false;
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        if c == '\\' {
+            let escaped: String = rest.chars().take(2).collect();
+            out.push_str(&escaped);
+            rest = &rest[escaped.len()..];
+            continue;
+        }
+        if c == '`' {
+            in_code = !in_code;
+        }
+        if !in_code && rest.starts_with("<t:") {
+            if let Some((shown, len)) = date_markup(rest, tz) {
+                out.push_str(&shown);
+                rest = &rest[len..];
+                continue;
+            }
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    out
+}
+
+/// `<t:SECONDS>` or `<t:SECONDS:STYLE>` at the start of `s`: the date shown, and the markup's length.
+fn date_markup(s: &str, tz: Tz) -> Option<(String, usize)> {
+    let end = s.find('>')?;
+    let inner = &s[3..end];
+    let (seconds, style) = inner.split_once(':').unwrap_or((inner, "f"));
+    let at = DateTime::from_timestamp(seconds.parse().ok()?, 0)?.with_timezone(&tz);
+    let format = match style {
+        "t" => "%H:%M %Z",
+        "T" => "%H:%M:%S %Z",
+        "d" => "%Y-%m-%d",
+        "D" => "%-d %B %Y",
+        "F" => "%A %-d %B %Y %H:%M %Z",
+        "f" | "R" => "%-d %B %Y %H:%M %Z",
+        _ => return None,
+    };
+    Some((at.format(format).to_string(), end + 1))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn discord_dates_read_as_local_dates_in_the_terminal() {
+        let paris: Tz = "Europe/Paris".parse().unwrap();
+        assert_eq!(
+            local_dates("Refund date: <t:1700000000:f> · <t:1700000000:d>", paris),
+            "Refund date: 14 November 2023 23:13 CET · 2023-11-14"
+        );
+        assert_eq!(
+            local_dates("<t:1700000000>", Tz::UTC),
+            "14 November 2023 22:13 UTC"
+        );
+        // Shown as written in Discord, so as written here too.
+        assert_eq!(
+            local_dates(r"\<t:1700000000:f>", paris),
+            r"\<t:1700000000:f>"
+        );
+        assert_eq!(local_dates("`<t:1:f>`", paris), "`<t:1:f>`");
+        assert_eq!(local_dates("<t:soon:f> <t:1", paris), "<t:soon:f> <t:1");
+    }
 
     fn field(value: String) -> Field {
         Field {

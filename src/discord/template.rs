@@ -155,6 +155,7 @@ mod tests {
                 payment_method: Some("PayPal".into()),
                 vat_applied: None,
                 transaction_id: Some("PP-9".into()),
+                ..Default::default()
             }),
         }
     }

@@ -1,13 +1,16 @@
 //! Pure builders for what commands show: stats embeds, sales pages, CSV, the revenue chart.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 
 use super::escape;
 use super::message::{Embed, Field, Footer};
 use crate::db::StoredEvent;
-use crate::domain::{Event, EventKind};
-use crate::stats::{change, Report};
+use crate::domain::{Detail, Event, EventKind, Item, Money};
+use crate::stats::words::count;
+use crate::stats::Report;
 
+/// `/sales` lines per page unless the caller asks for another number.
 pub const PAGE_SIZE: usize = 10;
 
 /// The `/stats` embed: one field per currency, never summed across currencies.
@@ -25,11 +28,11 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
         if let Some(rate) = f.refund_rate() {
             lines.push(format!("Refund rate: {rate:.1} %"));
         }
-        if let Some(c) = report
-            .previous_for(&f.currency)
-            .and_then(|p| change(f.net(), p.net()))
-        {
-            lines.push(format!("Net vs previous period: {c}"));
+        if let Some(r) = report.risk_for(&f.currency) {
+            lines.push(format!("⚠️ {}", r.line()));
+        }
+        if let Some(c) = report.comparison_line(f) {
+            lines.push(format!("Net vs {c}"));
         }
         fields.push(Field {
             name: escape::text(&f.currency),
@@ -61,11 +64,11 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
             .enumerate()
             .map(|(i, p)| {
                 format!(
-                    "{}. {} — {} orders, {} units",
+                    "{}. {} — {}, {}",
                     i + 1,
                     escape::text(&p.product),
-                    p.orders,
-                    p.quantity
+                    count(p.orders, "order", "orders"),
+                    count(p.quantity, "unit", "units")
                 )
             })
             .collect::<Vec<_>>()
@@ -119,21 +122,67 @@ fn kind_label(kind: EventKind) -> &'static str {
         EventKind::SubscriptionStarted => "New subscription",
         EventKind::SubscriptionUpdated => "Subscription change",
         EventKind::SubscriptionCancelled => "Cancelled subscription",
+        EventKind::SubscriptionNotRenewing => "Subscription will not renew",
+        EventKind::Dispute => "Dispute",
+        EventKind::PaymentBlocked => "Blocked payment",
         EventKind::Other => "Other",
     }
 }
 
-/// One line of `/sales`.
+/// One line of `/sales`: when, what, the order id, what was bought and how many, the amount (a
+/// refund says whether it was partial), the buyer if shown, and the store.
 pub fn sales_line(e: &Event, provider_label: &str, show_customer: bool) -> String {
     let mut parts = vec![
         format!("<t:{}:d>", e.occurred_at.timestamp()),
         format!("**{}**", kind_label(e.kind)),
     ];
-    if let Some(p) = e.product_summary() {
-        parts.push(escape::text(&p));
-    }
-    if let Some(m) = e.amount() {
-        parts.push(escape::text(&m.to_string()));
+    match &e.detail {
+        Detail::Sale(s) => {
+            parts.push(format!("`{}`", escape::code(&e.external_id)));
+            parts.extend(items(&s.items));
+            parts.push(escape::text(&s.total.to_string()));
+        }
+        Detail::Refund(r) => {
+            parts.push(format!("`{}`", escape::code(&r.sale_external_id)));
+            parts.extend(items(&r.items));
+            let amount = escape::text(&r.amount.to_string());
+            parts.push(match &r.original_total {
+                Some(total)
+                    if total.currency == r.amount.currency && total.minor > r.amount.minor =>
+                {
+                    format!(
+                        "{amount} (partial, of {})",
+                        escape::text(&total.to_string())
+                    )
+                }
+                Some(_) => format!("{amount} (full)"),
+                None => amount,
+            });
+        }
+        Detail::Subscription(s) => {
+            parts.push(format!("`{}`", escape::code(&s.subscription_id)));
+            let what = match (&s.product, &s.plan) {
+                (Some(product), Some(plan)) => Some(format!(
+                    "{} · plan {}",
+                    escape::text(product),
+                    escape::text(plan)
+                )),
+                (Some(only), None) => Some(escape::text(only)),
+                (None, Some(plan)) => Some(format!("plan {}", escape::text(plan))),
+                (None, None) => None,
+            };
+            parts.extend(what);
+            parts.extend(s.amount.as_ref().map(|m| escape::text(&m.to_string())));
+        }
+        Detail::Dispute(d) => {
+            parts.push(format!("`{}`", escape::code(&d.transaction_id)));
+            parts.extend(d.amount.as_ref().map(|m| escape::text(&m.to_string())));
+        }
+        Detail::Blocked(b) => {
+            parts.push(format!("`{}`", escape::code(&b.transaction_id)));
+            parts.extend(e.product_summary().map(|p| escape::text(&p)));
+        }
+        Detail::Unreadable(_) | Detail::Other => {}
     }
     if show_customer {
         if let Some(c) = e.customer.display_name() {
@@ -144,34 +193,58 @@ pub fn sales_line(e: &Event, provider_label: &str, show_customer: bool) -> Strin
     parts.join(" · ")
 }
 
-/// A page of `/sales`; `page` counts from 0.
-pub fn sales_page(lines: &[String], page: usize, total: i64, color: u32, title: &str) -> Embed {
-    let pages = lines.len().div_ceil(PAGE_SIZE).max(1);
-    let page = page.min(pages - 1);
-    let body = lines
-        .iter()
-        .skip(page * PAGE_SIZE)
-        .take(PAGE_SIZE)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join("\n");
+/// "2× Pixel Art Course (Lifetime), 1× Palette Pack".
+fn items(items: &[Item]) -> Option<String> {
+    (!items.is_empty()).then(|| {
+        items
+            .iter()
+            .map(|i| {
+                let mut s = format!("{}× {}", i.quantity, escape::text(&i.name));
+                if let Some(v) = i.variant.as_deref().filter(|v| !v.trim().is_empty()) {
+                    s.push_str(&format!(" ({})", escape::text(v)));
+                }
+                s
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
+}
+
+/// One page of `/sales`. `first` is the 0-based position of `lines[0]` among the `total`
+/// matching events; pages hold `per_page` lines.
+pub fn sales_page(
+    lines: &[String],
+    first: usize,
+    per_page: usize,
+    total: usize,
+    color: u32,
+    title: &str,
+) -> Embed {
+    let per_page = per_page.max(1);
+    let pages = total.div_ceil(per_page).max(1);
+    let page = (first / per_page).min(pages - 1);
+    let footer = if pages == 1 || lines.is_empty() {
+        count(total as i64, "event", "events")
+    } else {
+        format!(
+            "Page {} of {pages} · {}–{} of {}",
+            page + 1,
+            first + 1,
+            first + lines.len(),
+            count(total as i64, "event", "events")
+        )
+    };
     let mut embed = Embed {
         title: title.to_owned(),
-        description: Some(if body.is_empty() {
+        description: Some(if lines.is_empty() {
             "Nothing recorded in this period.".into()
         } else {
-            body
+            lines.join("\n")
         }),
         url: None,
         color,
         fields: vec![],
-        footer: Some(Footer {
-            text: format!(
-                "Page {} of {pages} · {} shown of {total}",
-                page + 1,
-                lines.len()
-            ),
-        }),
+        footer: Some(Footer { text: footer }),
         timestamp: None,
     };
     embed.fit();
@@ -205,12 +278,23 @@ fn is_plain_number(s: &str) -> bool {
         .all(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-pub const CSV_HEADER: &str = "occurred_at,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer\n";
+/// A byte-order mark first, so Excel reads the file as UTF-8 (names with accents, €) instead of
+/// the system code page.
+pub const CSV_HEADER: &str = "\u{FEFF}occurred_at,local_time,provider,type,kind,id,amount,currency,amount_minor,products,payment_method,customer,vat_minor,vat_country\n";
 
-/// One CSV row; the customer column follows the same privacy rule as notices.
-pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
+/// One CSV row; the customer column follows the same privacy rule as notices. Amounts are signed
+/// (a refund is negative) so that a plain sum of a column is the net; `local_time` is in the
+/// seller's time zone, in a form spreadsheets read as a date.
+pub fn csv_row(e: &StoredEvent, show_customer: bool, tz: Tz) -> String {
     let ev = &e.event;
-    let amount = ev.amount();
+    let amount = ev.amount().map(|m| match ev.kind {
+        EventKind::Refund => Money::new(-m.minor.abs(), m.currency.clone()),
+        _ => m.clone(),
+    });
+    let sale = match &ev.detail {
+        crate::domain::Detail::Sale(s) => Some(s),
+        _ => None,
+    };
     let customer = if show_customer {
         ev.customer.display_name().unwrap_or_default()
     } else {
@@ -219,16 +303,30 @@ pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
     let cells = [
         ev.occurred_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        ev.occurred_at
+            .with_timezone(&tz)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string(),
         ev.provider.clone(),
         ev.event_type.clone(),
         ev.kind.as_str().to_owned(),
         ev.external_id.clone(),
-        amount.map(|m| m.to_string()).unwrap_or_default(),
-        amount.map(|m| m.currency.clone()).unwrap_or_default(),
-        amount.map(|m| m.minor.to_string()).unwrap_or_default(),
+        amount.as_ref().map(decimal).unwrap_or_default(),
+        amount
+            .as_ref()
+            .map(|m| m.currency.clone())
+            .unwrap_or_default(),
+        amount
+            .as_ref()
+            .map(|m| m.minor.to_string())
+            .unwrap_or_default(),
         ev.product_summary().unwrap_or_default(),
         ev.payment_method().unwrap_or_default().to_owned(),
         customer,
+        sale.and_then(|s| s.vat_minor)
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
+        sale.and_then(|s| s.vat_country.clone()).unwrap_or_default(),
     ];
     let mut line = cells
         .iter()
@@ -239,110 +337,16 @@ pub fn csv_row(e: &StoredEvent, show_customer: bool) -> String {
     line
 }
 
-/// A PNG line chart of gross revenue per day, one line per currency (major units).
-pub fn revenue_chart(report: &Report) -> Result<Vec<u8>, String> {
-    use plotters::prelude::*;
-    const W: u32 = 800;
-    const H: u32 = 400;
-    register_font();
-    let days: Vec<_> = report.daily.keys().copied().collect();
-    let currencies: std::collections::BTreeSet<String> = report
-        .daily
-        .values()
-        .flat_map(|m| m.keys().cloned())
-        .collect();
-    let mut buf = vec![0u8; (W * H * 3) as usize];
-    {
-        let root = BitMapBackend::with_buffer(&mut buf, (W, H)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let max = report
-            .daily
-            .values()
-            .flat_map(|m| m.iter().map(|(c, v)| major(*v, c)))
-            .fold(0.0_f64, f64::max)
-            .max(1.0);
-        let n = days.len().max(1);
-        let mut chart = ChartBuilder::on(&root)
-            .caption(
-                format!("Revenue per day: {}", report.period.label),
-                ("sans-serif", 22),
-            )
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(64)
-            .build_cartesian_2d(0..n, 0.0..max * 1.1)
-            .map_err(|e| e.to_string())?;
-        let labels = days.clone();
-        chart
-            .configure_mesh()
-            .x_labels(n.min(8))
-            .x_label_formatter(&|i| {
-                labels
-                    .get(*i)
-                    .map(|d| d.format("%m-%d").to_string())
-                    .unwrap_or_default()
-            })
-            .label_style(("sans-serif", 13))
-            .draw()
-            .map_err(|e| e.to_string())?;
-        for (i, currency) in currencies.iter().enumerate() {
-            let color = Palette99::pick(i).to_rgba();
-            let points: Vec<(usize, f64)> = days
-                .iter()
-                .enumerate()
-                .map(|(x, d)| {
-                    (
-                        x,
-                        report
-                            .daily
-                            .get(d)
-                            .and_then(|m| m.get(currency))
-                            .map_or(0.0, |v| major(*v, currency)),
-                    )
-                })
-                .collect();
-            chart
-                .draw_series(LineSeries::new(points, color.stroke_width(2)))
-                .map_err(|e| e.to_string())?
-                .label(currency.clone())
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2))
-                });
-        }
-        if !currencies.is_empty() {
-            chart
-                .configure_series_labels()
-                .border_style(BLACK)
-                .label_font(("sans-serif", 13))
-                .draw()
-                .map_err(|e| e.to_string())?;
-        }
-        root.present().map_err(|e| e.to_string())?;
+/// `-29.99`, `1200`: the amount in major units as a plain number a spreadsheet can add up.
+fn decimal(m: &Money) -> String {
+    let exp = m.exponent();
+    let sign = if m.minor < 0 { "-" } else { "" };
+    let abs = m.minor.unsigned_abs();
+    if exp == 0 {
+        return format!("{sign}{abs}");
     }
-    let img = image::RgbImage::from_raw(W, H, buf)
-        .ok_or_else(|| "chart buffer has the wrong size".to_owned())?;
-    let mut png = Vec::new();
-    img.write_to(
-        &mut std::io::Cursor::new(&mut png),
-        image::ImageOutputFormat::Png,
-    )
-    .map_err(|e| e.to_string())?;
-    Ok(png)
-}
-
-/// A display value for the chart only; money arithmetic never uses floats.
-fn major(minor: i64, currency: &str) -> f64 {
-    minor as f64 / 10f64.powi(crate::domain::currency_exponent(currency) as i32)
-}
-
-/// The bundled font, so charts render on a bare server with no fonts installed.
-fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let font: &'static [u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-        let _ =
-            plotters::style::register_font("sans-serif", plotters::style::FontStyle::Normal, font);
-    });
+    let unit = 10u64.pow(exp);
+    format!("{sign}{}.{:0w$}", abs / unit, abs % unit, w = exp as usize)
 }
 
 pub fn now_label(now: DateTime<Utc>) -> String {

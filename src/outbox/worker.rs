@@ -169,7 +169,7 @@ impl Worker {
                 println!(
                     "── preview: notice {} for channel {id} (no DISCORD_TOKEN set) ──\n{}",
                     row.id,
-                    message.to_text()
+                    message.to_text(config.discord_config.tz())
                 );
                 store.mark_previewed(row.id).await?;
                 return Ok(Outcome::Delivered);

@@ -83,6 +83,12 @@ pub trait Provider: Send + Sync + 'static {
         String::from_utf8_lossy(body).into_owned()
     }
 
+    /// Whether this store's test payloads carry a signature that was verified. Payhip's test
+    /// button sends none, so anyone could send its tests: those are counted, not stored.
+    fn signs_tests(&self) -> bool {
+        true
+    }
+
     /// Logged once at start-up when the provider cannot verify anything yet.
     fn missing_secret_hint(&self) -> Option<&'static str>;
 }

@@ -11,7 +11,8 @@ use super::lenient::{self, opt_bool, opt_i64, opt_string, unix_seconds};
 use super::{json_object, sha256_hex, Provider, ProviderError};
 use crate::config::{Config, ProviderConfig, Secret};
 use crate::domain::{
-    Coupon, Customer, Detail, Event, EventKind, Item, Money, Refund, Sale, Subscription,
+    CheckoutAnswers, Coupon, Customer, Detail, Event, EventKind, Item, LicenseKey, Money, Refund,
+    Sale, Subscription,
 };
 
 pub const NAME: &str = "payhip";
@@ -73,6 +74,13 @@ struct PaidOrRefunded {
     date_created: Option<i64>,
     #[serde(default, deserialize_with = "opt_i64")]
     date_refunded: Option<i64>,
+    // Older `paid` bodies and some stores' checkout forms.
+    #[serde(default, deserialize_with = "opt_i64")]
+    vat_amount: Option<i64>,
+    #[serde(default, deserialize_with = "opt_string")]
+    vat_country: Option<String>,
+    #[serde(default)]
+    checkout_questions: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +103,8 @@ struct PayhipItem {
     coupon_amount: Option<i64>,
     #[serde(default, deserialize_with = "opt_string")]
     variant_name: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
+    license_key: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -166,6 +176,10 @@ impl Provider for Payhip {
         }
     }
 
+    fn signs_tests(&self) -> bool {
+        false
+    }
+
     fn missing_secret_hint(&self) -> Option<&'static str> {
         self.expected_signature.is_none().then_some(NOT_CONFIGURED)
     }
@@ -196,7 +210,8 @@ impl Provider for Payhip {
                 .and_then(serde_json::Value::as_bool)
                 == Some(true);
         let test = unsigned_test || signed_test;
-        let kind = required(envelope.kind, "type")?;
+        // Payhip's first webhook format had one event, the sale, and no `type`.
+        let kind = envelope.kind.unwrap_or_else(|| LEGACY_KIND.to_owned());
         let mut event = match translate(&kind, &value, body, received_at) {
             Ok(event) => event,
             // Payhip's test button may leave out fields a real sale has; a test is still a test.
@@ -216,6 +231,9 @@ impl Provider for Payhip {
         Ok(event)
     }
 }
+
+/// What a body without `type` is: Payhip's older webhooks announced sales only and had no `type`.
+pub const LEGACY_KIND: &str = "paid";
 
 /// Set by `simulate` and `/test` on a properly signed payload: a test only the seller can send.
 pub const SIMULATED_MARKER: &str = "integrations_bot_test";
@@ -319,6 +337,13 @@ pub fn translate(
                 payment_method: p.payment_type.as_deref().map(payment_label),
                 vat_applied: p.vat_applied,
                 transaction_id: p.stripe_charge_id.or(p.paypal_transaction_id),
+                vat_minor: p.vat_amount,
+                vat_country: p.vat_country,
+                checkout_answers: p
+                    .checkout_questions
+                    .filter(|q| !q.is_null())
+                    .map(CheckoutAnswers),
+                order_id: None,
             });
             Ok(e)
         }
@@ -343,7 +368,7 @@ pub fn translate(
                 items: items(&p.items),
                 payment_method: p.payment_type.as_deref().map(payment_label),
                 vat_applied: p.vat_applied,
-                reason: None,
+                ..Refund::default()
             });
             Ok(e)
         }
@@ -378,7 +403,7 @@ pub fn translate(
                 product: p.product_name,
                 started_at: started,
                 cancelled_at: cancelled,
-                amount: None,
+                ..Subscription::default()
             });
             Ok(e)
         }
@@ -434,6 +459,7 @@ fn items(items: &[PayhipItem]) -> Vec<Item> {
             variant: i.variant_name.clone(),
             on_sale: i.on_sale.unwrap_or(false),
             amount_minor: None,
+            license_key: i.license_key.clone().map(LicenseKey),
         })
         .collect()
 }

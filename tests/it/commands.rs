@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::support::discord::{FakeDiscord, Recorded};
-use crate::support::gateway::FakeGateway;
+use crate::support::gateway::{FakeGateway, GatewayOptions};
 use crate::support::*;
 
 pub(crate) const APP: u64 = 940_000_000_000_000_001;
@@ -26,16 +26,38 @@ pub(crate) struct Bot {
 }
 
 pub(crate) async fn connected_bot() -> Bot {
+    connected_bot_with(GatewayOptions::default(), |_| {}, |_| {}).await
+}
+
+/// A connected bot with the gateway, the config and the environment adjusted.
+pub(crate) async fn connected_bot_with(
+    options: GatewayOptions,
+    configure: impl FnOnce(&mut integrations_bot::config::Config),
+    env: impl FnOnce(&mut integrations_bot::config::Environment),
+) -> Bot {
     let discord = FakeDiscord::start().await;
-    let gateway = FakeGateway::start(APP, GUILD).await;
+    let gateway = FakeGateway::start_with(APP, GUILD, options).await;
     discord.set_gateway_url(gateway.url());
-    let app = TestApp::with_discord(discord.base(), |c| {
-        c.discord_config.guild_id = Some(GUILD);
-        c.discord_config.bot_activity = Some("Payhip sales".into());
-        c.payhip_config.event_types.new_sale = false; // keep the REST log to commands only
-        c.payhip_config.event_types.refund = false;
-        c.payhip_config.event_types.subscriptions = false;
-    })
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = fresh_database_url(dir.path()).await;
+    let base = discord.base();
+    let app = TestApp::start_with(
+        dir,
+        &url,
+        |c| {
+            c.discord_config.guild_id = Some(GUILD);
+            c.discord_config.bot_activity = Some("Payhip sales".into());
+            c.payhip_config.event_types.new_sale = false; // keep the REST log to commands only
+            c.payhip_config.event_types.refund = false;
+            c.payhip_config.event_types.subscriptions = false;
+            configure(c);
+        },
+        |e| {
+            e.secrets.discord_token = Some(integrations_bot::config::Secret::new("fake-bot-token"));
+            e.discord_api_base = Some(base);
+            env(e);
+        },
+    )
     .await;
     gateway.wait_for_identify(WAIT).await;
     discord
@@ -107,7 +129,15 @@ async fn the_bot_identifies_with_plain_intents_and_registers_admin_only_commands
     let commands = registration.body.as_array().unwrap();
     let names: Vec<&str> = commands.iter().filter_map(|c| c["name"].as_str()).collect();
     for expected in [
-        "sales", "stats", "export", "test", "config", "help", "botinfo",
+        "sales",
+        "stats",
+        "export",
+        "test",
+        "config",
+        "configoptions",
+        "help",
+        "botinfo",
+        "ping",
     ] {
         assert!(
             names.contains(&expected),
@@ -259,13 +289,7 @@ async fn sales_pages_turn_for_the_caller_only() {
             .await;
         assert_eq!(status, 200);
     }
-    let first = run(
-        &bot,
-        30,
-        "sales",
-        json!([{"name": "count", "type": 4, "value": 15}]),
-    )
-    .await;
+    let first = run(&bot, 30, "sales", json!([])).await;
     let footer = first.body["embeds"][0]["footer"]["text"]
         .as_str()
         .unwrap_or_default()
@@ -307,10 +331,15 @@ async fn sales_pages_turn_for_the_caller_only() {
         "an update of the message: {}",
         turned.body
     );
-    let footer = turned.body["data"]["embeds"][0]["footer"]["text"]
-        .as_str()
-        .unwrap_or_default();
-    assert!(footer.starts_with("Page 2 of 2"), "{footer}");
+    let page = &turned.body["data"]["embeds"][0];
+    let footer = page["footer"]["text"].as_str().unwrap_or_default();
+    assert_eq!(footer, "Page 2 of 2 · 11–15 of 15 events");
+    let lines = page["description"].as_str().unwrap_or_default();
+    assert_eq!(lines.lines().count(), 5, "{lines}");
+    assert!(
+        lines.contains("`PAGE-00`"),
+        "the oldest is reached: {lines}"
+    );
     bot.app.stop().await;
 }
 

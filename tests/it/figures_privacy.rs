@@ -80,7 +80,10 @@ async fn figures_are_refused_in_direct_messages() {
     // The same command inside the server does show the figures the DM was refused.
     let info = run(&bot, 110, "botinfo", json!([])).await;
     let text = info.body["data"]["content"].as_str().unwrap_or_default();
-    assert!(text.contains("Events stored: 1 (1 sales"), "{text}");
+    assert!(
+        text.contains("Events stored: 1 (1 sale, 0 refunds)"),
+        "{text}"
+    );
     for i in 0..commands.len() as u64 {
         let token = format!("dm{}", 100 + i);
         let answers = bot

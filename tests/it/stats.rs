@@ -61,11 +61,13 @@ fn sale(
                 variant: None,
                 on_sale: false,
                 amount_minor: None,
+                ..Default::default()
             }],
             coupons: vec![],
             payment_method: None,
             vat_applied: None,
             transaction_id: None,
+            ..Default::default()
         }),
     )
 }
@@ -85,6 +87,7 @@ fn refund(id: &str, sale_id: &str, when: &str, minor: i64, currency: &str) -> Ne
             payment_method: None,
             vat_applied: None,
             reason: None,
+            ..Default::default()
         }),
     )
 }
@@ -103,6 +106,7 @@ fn subscription(id: &str, when: &str, kind: EventKind) -> NewEvent {
             started_at: None,
             cancelled_at: None,
             amount: None,
+            ..Default::default()
         }),
     )
 }
@@ -112,7 +116,7 @@ async fn history() -> (Store, tempfile::TempDir) {
     (store, dir)
 }
 
-async fn history_at() -> (Store, tempfile::TempDir, String) {
+pub(crate) async fn history_at() -> (Store, tempfile::TempDir, String) {
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     let store = Store::connect(&url).await.unwrap();
@@ -239,7 +243,7 @@ async fn minute_precise_ranges_match_the_raw_rows() {
         label: "custom".into(),
         from: at("2026-11-02T10:30:00Z"),
         to: at("2026-11-03T23:45:00Z"),
-        comparable: false,
+        comparison: None,
     };
     let r = report(&store, &period, &Filter::default(), Tz::UTC)
         .await

@@ -24,6 +24,7 @@ fn sale(id: &str, minor: i64) -> Event {
             payment_method: None,
             vat_applied: None,
             transaction_id: None,
+            ..Default::default()
         }),
     }
 }
@@ -102,6 +103,7 @@ async fn a_refund_links_to_its_sale() {
         payment_method: None,
         vat_applied: None,
         reason: None,
+        ..Default::default()
     });
     store.insert_batch(&[&new(refund, &[])]).await.unwrap();
     let linked = scalar(&store, "SELECT sale_event_id FROM refunds").await;

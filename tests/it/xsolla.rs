@@ -109,3 +109,69 @@ async fn a_signed_payment_posts_one_sale_notice_naming_xsolla() {
     app.stop().await;
     assert_eq!(discord.messages().len(), 1);
 }
+
+/// With automatic refunds on, Xsolla refunds the buyer of an `order_paid` answered with a 4xx.
+#[tokio::test]
+async fn a_signed_order_paid_missing_a_field_is_kept_and_acknowledged_never_refused() {
+    let app = TestApp::start(|c| c.discord_config.sales_channel_id = Some(77)).await;
+    let mut order: Value = crate::support::fixture("xsolla/order_paid.json");
+    order["order"]
+        .as_object_mut()
+        .unwrap()
+        .remove("amount")
+        .unwrap();
+    let body = serde_json::to_vec(&order).unwrap();
+    let auth = format!(
+        "Signature {}",
+        integrations_bot::providers::xsolla::signature(&body, &Secret::new(XSOLLA_SECRET))
+    );
+    for attempt in ["first", "retry"] {
+        let (status, text) = send(&app, body.clone(), Some(&auth)).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{attempt}: {text}");
+    }
+    let counts = app.store().table_counts().await.unwrap();
+    assert_eq!(
+        (counts.events, counts.sales),
+        (1, 0),
+        "kept once for the record, never counted as a sale"
+    );
+    assert!(
+        app.store().outbox_rows().await.unwrap().is_empty(),
+        "nothing announced"
+    );
+    // Not JSON at all, but signed: still acknowledged.
+    let garbage = b"notification_type=order_paid".to_vec();
+    let auth = format!(
+        "Signature {}",
+        integrations_bot::providers::xsolla::signature(&garbage, &Secret::new(XSOLLA_SECRET))
+    );
+    let (status, _) = send(&app, garbage, Some(&auth)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(app.store().table_counts().await.unwrap().events, 2);
+    assert_eq!(
+        app.running.state.unreadable(),
+        2,
+        "each unreadable body counted once for /metrics, retries not again"
+    );
+    app.stop().await;
+}
+
+/// Xsolla's dry-run payments are signed like real ones, so unlike Payhip's unsigned test button
+/// they are stored (as tests, never counted) even when they are not announced.
+#[tokio::test]
+async fn signed_dry_runs_are_kept_as_tests() {
+    let app = TestApp::start(|_| {}).await;
+    let text = std::fs::read_to_string(fixtures_dir().join("xsolla/payment.json")).unwrap();
+    let body = text
+        .replace("\"dry_run\": 0", "\"dry_run\": 1")
+        .into_bytes();
+    let auth = format!(
+        "Signature {}",
+        integrations_bot::providers::xsolla::signature(&body, &Secret::new(XSOLLA_SECRET))
+    );
+    let (status, reply) = send(&app, body, Some(&auth)).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{reply}");
+    let counts = app.store().table_counts().await.unwrap();
+    assert_eq!((counts.test_events, counts.sales), (1, 0));
+    app.stop().await;
+}

@@ -518,7 +518,11 @@ fn body_json(headers: &HeaderMap, body: &[u8]) -> Value {
             .nth(1)
             .and_then(|r| r.split('"').next())
         {
-            files.push(json!({ "name": name, "bytes": content.len() }));
+            let mut file = json!({ "name": name, "bytes": content.len() });
+            if name.ends_with(".csv") {
+                file["text"] = json!(content.trim_end_matches("\r\n"));
+            }
+            files.push(file);
         }
     }
     if let Value::Object(o) = &mut payload {

@@ -48,6 +48,24 @@ struct State {
     heartbeats: usize,
 }
 
+/// How the fake behaves towards every client.
+#[derive(Clone, Copy, Debug)]
+pub struct GatewayOptions {
+    /// Whether READY lists the guild (and a GUILD_CREATE follows), or the bot is in no server.
+    pub in_server: bool,
+    /// The HELLO heartbeat interval; short, so that a test sees heartbeat latency measured.
+    pub heartbeat_interval_ms: u64,
+}
+
+impl Default for GatewayOptions {
+    fn default() -> Self {
+        GatewayOptions {
+            in_server: true,
+            heartbeat_interval_ms: 41_250,
+        }
+    }
+}
+
 #[derive(Clone)]
 struct Shared {
     state: Arc<Mutex<State>>,
@@ -56,6 +74,7 @@ struct Shared {
     application_id: u64,
     guild_id: u64,
     url: String,
+    options: GatewayOptions,
 }
 
 impl Shared {
@@ -71,6 +90,14 @@ pub struct FakeGateway {
 
 impl FakeGateway {
     pub async fn start(application_id: u64, guild_id: u64) -> FakeGateway {
+        Self::start_with(application_id, guild_id, GatewayOptions::default()).await
+    }
+
+    pub async fn start_with(
+        application_id: u64,
+        guild_id: u64,
+        options: GatewayOptions,
+    ) -> FakeGateway {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind fake gateway");
@@ -81,6 +108,7 @@ impl FakeGateway {
             application_id,
             guild_id,
             url: format!("ws://{addr}"),
+            options,
         };
         let accept = shared.clone();
         tokio::spawn(async move {
@@ -376,7 +404,11 @@ fn ready_json(shared: &Shared) -> Value {
             "mfa_enabled": false,
             "flags": 0,
         },
-        "guilds": [{ "id": shared.guild_id.to_string(), "unavailable": true }],
+        "guilds": if shared.options.in_server {
+            json!([{ "id": shared.guild_id.to_string(), "unavailable": true }])
+        } else {
+            json!([])
+        },
         "session_id": "fake-session",
         "resume_gateway_url": shared.url,
         "shard": [0, 1],
@@ -464,7 +496,8 @@ async fn serve(shared: Shared, stream: TcpStream) {
     let send = |v: Value| {
         let _ = tx.send(Message::Text(v.to_string()));
     };
-    send(json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": 41250 } }));
+    let interval = shared.options.heartbeat_interval_ms;
+    send(json!({ "op": 10, "s": null, "t": null, "d": { "heartbeat_interval": interval } }));
 
     while let Some(Ok(msg)) = source.next().await {
         let text = match msg {
@@ -494,9 +527,12 @@ async fn serve(shared: Shared, stream: TcpStream) {
                 let n = {
                     let mut state = shared.lock();
                     send(json!({ "op": 0, "t": "READY", "s": 1, "d": ready_json(&shared) }));
-                    send(json!({ "op": 0, "t": "GUILD_CREATE", "s": 2,
-                                 "d": guild_create_json(&shared) }));
-                    state.seq = 2;
+                    state.seq = 1;
+                    if shared.options.in_server {
+                        send(json!({ "op": 0, "t": "GUILD_CREATE", "s": 2,
+                                     "d": guild_create_json(&shared) }));
+                        state.seq = 2;
+                    }
                     state.client = Some(tx.clone());
                     state.identifies.push(d);
                     state.identifies.len()

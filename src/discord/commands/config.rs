@@ -4,7 +4,7 @@ use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
 use super::{CommandError, Context};
-use crate::config::EDITABLE_KEYS;
+use crate::config::{Config, Secrets, EDITABLE_KEYS};
 
 /// Show or change the bot's settings.
 #[poise::command(
@@ -20,7 +20,26 @@ pub async fn config(_ctx: Context<'_>) -> Result<(), CommandError> {
 /// The current settings (secrets and webhook URLs are never shown).
 #[poise::command(slash_command, rename = "show")]
 pub async fn config_show(ctx: Context<'_>) -> Result<(), CommandError> {
-    let c = ctx.data().config();
+    show(ctx).await
+}
+
+/// The current settings, under the name the JavaScript bot used.
+#[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
+pub async fn configoptions(ctx: Context<'_>) -> Result<(), CommandError> {
+    show(ctx).await
+}
+
+async fn show(ctx: Context<'_>) -> Result<(), CommandError> {
+    let state = ctx.data();
+    let text = settings_text(&state.config(), &state.settings().secrets);
+    ctx.send(CreateReply::default().content(text).ephemeral(true))
+        .await?;
+    Ok(())
+}
+
+/// What `/config show` lists. A store appears only once it is set up (its secret is set), so a
+/// Payhip seller is not shown Xsolla switches that do nothing.
+fn settings_text(c: &Config, secrets: &Secrets) -> String {
     let channel =
         |id: Option<u64>| id.map_or_else(|| "not set".to_owned(), |id| format!("<#{id}>"));
     let toggles = |t: &crate::config::EventTypes| {
@@ -31,13 +50,31 @@ pub async fn config_show(ctx: Context<'_>) -> Result<(), CommandError> {
             on(t.subscriptions)
         )
     };
-    let text = format!(
-        "**Channels**: sales {} · refunds {} · subscriptions {}\n**Payhip**: {}\n**Xsolla**: {}\n**Colors**: sales #{:06X} · refunds #{:06X} · subscriptions #{:06X}\n**Webhook URLs**: {} / {} / {}\n**Show customers**: {}\n**Time zone**: {}",
+    let mut stores = Vec::new();
+    if secrets.payhip_api_key.is_some() {
+        stores.push(format!(
+            "**Payhip**: {}",
+            toggles(&c.payhip_config.event_types)
+        ));
+    }
+    if secrets.xsolla_secret_key.is_some() {
+        stores.push(format!(
+            "**Xsolla**: {}",
+            toggles(&c.xsolla_config.event_types)
+        ));
+    }
+    if stores.is_empty() {
+        stores.push(
+            "**Stores**: none set up yet (set PAYHIP_API_KEY or XSOLLA_SECRET_KEY and restart)"
+                .to_owned(),
+        );
+    }
+    format!(
+        "**Channels**: sales {} · refunds {} · subscriptions {}\n{}\n**Colors**: sales #{:06X} · refunds #{:06X} · subscriptions #{:06X}\n**Webhook URLs**: {} / {} / {}\n**Show customers**: {}\n**Time zone**: {}",
         channel(c.discord_config.sales_channel_id),
         channel(c.discord_config.refunds_channel_id),
         channel(c.discord_config.subscriptions_channel_id),
-        toggles(&c.payhip_config.event_types),
-        toggles(&c.xsolla_config.event_types),
+        stores.join("\n"),
         c.embed_colors.new_sale.0,
         c.embed_colors.refund.0,
         c.embed_colors.subscription.0,
@@ -46,10 +83,7 @@ pub async fn config_show(ctx: Context<'_>) -> Result<(), CommandError> {
         c.notifications.subscription.webhook_urls.len(),
         on(c.privacy.show_customer),
         c.discord_config.timezone.as_deref().unwrap_or("UTC"),
-    );
-    ctx.send(CreateReply::default().content(text).ephemeral(true))
-        .await?;
-    Ok(())
+    )
 }
 
 fn on(b: bool) -> &'static str {

@@ -43,7 +43,11 @@ pub async fn export(
             })
             .await?;
         for e in &page {
-            csv.push_str(&views::csv_row(e, config.privacy.show_customer));
+            csv.push_str(&views::csv_row(
+                e,
+                config.privacy.show_customer,
+                config.discord_config.tz(),
+            ));
         }
         offset += page.len() as i64;
         if page.is_empty() || offset >= total || offset >= MAX_ROWS {
@@ -56,7 +60,11 @@ pub async fn export(
             period.label
         )
     } else {
-        format!("{total} events ({}).", period.label)
+        format!(
+            "{} ({}).",
+            crate::stats::words::count(total, "event", "events"),
+            period.label
+        )
     };
     let name = format!(
         "sales-{}-{}.csv",

@@ -8,12 +8,13 @@ use super::{CommandError, Context};
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn help(ctx: Context<'_>) -> Result<(), CommandError> {
     let text = "\
-**/sales** `[count] [filter] [product] [provider] [public]`: recent sales, refunds and subscriptions, 10 per page.
-**/stats** `[period] [from] [to] [product] [provider] [public]`: figures per currency with a revenue chart.
+**/sales** `[count] [filter] [product] [provider] [public]`: recent sales, refunds and subscriptions, `count` per page (10 by default).
+**/stats** `[period] [from] [to] [product] [provider] [public]`: figures per currency with a chart of sales and refunds.
 **/export** `[period] [provider]`: the period's events as a CSV file.
 **/test** `type`: a sample event through the pipeline, marked TEST, never counted.
-**/config show** · **/config set** `key value`: view or change settings.
+**/config show** (or **/configoptions**) · **/config set** `key value`: view or change settings.
 **/botinfo**: version, uptime and delivery health.
+**/ping**: gateway heartbeat and API round trip.
 Answers are private unless you pass `public: true`.";
     ctx.send(CreateReply::default().content(text).ephemeral(true))
         .await?;

@@ -12,17 +12,19 @@ mod botinfo;
 mod config;
 mod export;
 mod help;
+mod ping;
 mod sales;
 mod stats;
 mod test;
 
 pub use botinfo::botinfo;
-pub use config::{config, config_set, config_show};
+pub use config::{config, config_set, config_show, configoptions};
 pub use export::export;
 pub use help::help;
+pub use ping::ping;
 pub use sales::sales;
 pub use stats::stats;
-pub use test::{test, TestChoice};
+pub use test::test;
 
 /// Errors a command can end with. Only `User` text is shown as is; the rest is logged and the
 /// caller gets a generic apology.
@@ -52,8 +54,10 @@ pub fn all() -> Vec<poise::Command<AppState, CommandError>> {
         export(),
         test(),
         config(),
+        configoptions(),
         help(),
         botinfo(),
+        ping(),
     ]
 }
 

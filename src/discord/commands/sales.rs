@@ -11,13 +11,13 @@ use crate::db::{millis, RecentQuery};
 use crate::discord::views;
 use crate::stats::Period;
 
-/// Recent sales, refunds and subscription events, 10 per page.
+/// Recent sales, refunds and subscription events, newest first, paged with buttons.
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn sales(
     ctx: Context<'_>,
-    #[description = "How many events (1-100, default 10)"]
+    #[description = "Events per page (1-20, default 10)"]
     #[min = 1]
-    #[max = 100]
+    #[max = 20]
     count: Option<u32>,
     #[description = "Period (default: all)"] filter: Option<PeriodChoice>,
     #[description = "Only this product"] product: Option<String>,
@@ -28,6 +28,8 @@ pub async fn sales(
     defer(ctx, public).await?;
     let state = ctx.data();
     let config = state.config();
+    // Resolved once: the pages list what had happened when the command ran, so turning them
+    // while new sales arrive neither repeats nor skips a line.
     let period = Period::resolve(
         Some(filter.map_or("all", PeriodChoice::name)),
         None,
@@ -35,43 +37,49 @@ pub async fn sales(
         Utc::now(),
         config.discord_config.tz(),
     )?;
-    let (events, total) = state
-        .store()
-        .recent(&RecentQuery {
-            from: millis(period.from),
-            to: millis(period.to),
-            provider: provider.map(ProviderChoice::name),
-            product: product.as_deref(),
-            limit: i64::from(count.unwrap_or(10).clamp(1, 100)),
-            offset: 0,
-        })
-        .await?;
-    let lines: Vec<String> = events
-        .iter()
-        .map(|e| {
-            views::sales_line(
-                &e.event,
-                &state.provider_label(&e.event.provider),
-                config.privacy.show_customer,
-            )
-        })
-        .collect();
+    let per_page = count.map_or(views::PAGE_SIZE, |c| c.clamp(1, 20) as usize);
     let color = config.embed_colors.new_sale.0;
     let title = format!("Recent sales ({})", period.label);
-    let pages = lines.len().div_ceil(views::PAGE_SIZE).max(1);
-    let page_embed =
-        |page: usize| to_serenity(&views::sales_page(&lines, page, total, color, &title));
+    // One page read from the database, and how many events match in all.
+    let page_at = |page: usize| {
+        let (state, config, period, product, title) =
+            (state, &config, &period, product.as_deref(), &title);
+        async move {
+            let offset = page * per_page;
+            let (events, total) = state
+                .store()
+                .recent(&RecentQuery {
+                    from: millis(period.from),
+                    to: millis(period.to),
+                    provider: provider.map(ProviderChoice::name),
+                    product,
+                    limit: per_page as i64,
+                    offset: offset as i64,
+                })
+                .await?;
+            let lines: Vec<String> = events
+                .iter()
+                .map(|e| {
+                    views::sales_line(
+                        &e.event,
+                        &state.provider_label(&e.event.provider),
+                        config.privacy.show_customer,
+                    )
+                })
+                .collect();
+            let total = usize::try_from(total).unwrap_or(0);
+            let embed = views::sales_page(&lines, offset, per_page, total, color, title);
+            Ok::<_, CommandError>((to_serenity(&embed), total.div_ceil(per_page).max(1)))
+        }
+    };
+    let (embed, mut pages) = page_at(0).await?;
     if pages == 1 {
-        ctx.send(
-            CreateReply::default()
-                .embed(page_embed(0))
-                .ephemeral(!public),
-        )
-        .await?;
+        ctx.send(CreateReply::default().embed(embed).ephemeral(!public))
+            .await?;
         return Ok(());
     }
     let id = ctx.id();
-    let buttons = |page: usize, disabled: bool| {
+    let buttons = |page: usize, pages: usize, disabled: bool| {
         let b = |name: &str, label: &str, off: bool| {
             serenity::CreateButton::new(format!("{id}:{name}"))
                 .label(label)
@@ -88,12 +96,13 @@ pub async fn sales(
     let reply = ctx
         .send(
             CreateReply::default()
-                .embed(page_embed(0))
-                .components(buttons(0, false))
+                .embed(embed.clone())
+                .components(buttons(0, pages, false))
                 .ephemeral(!public),
         )
         .await?;
     let mut page = 0usize;
+    let mut shown = embed;
     let author = ctx.author().id;
     let prefix = format!("{id}:");
     loop {
@@ -125,13 +134,15 @@ pub async fn sales(
             Some("last") => pages - 1,
             _ => page,
         };
+        (shown, pages) = page_at(page).await?;
+        page = page.min(pages - 1);
         press
             .create_response(
                 ctx,
                 serenity::CreateInteractionResponse::UpdateMessage(
                     serenity::CreateInteractionResponseMessage::new()
-                        .embed(page_embed(page))
-                        .components(buttons(page, false)),
+                        .embed(shown.clone())
+                        .components(buttons(page, pages, false)),
                 ),
             )
             .await?;
@@ -141,8 +152,8 @@ pub async fn sales(
         .edit(
             ctx,
             CreateReply::default()
-                .embed(page_embed(page))
-                .components(buttons(page, true)),
+                .embed(shown)
+                .components(buttons(page, pages, true)),
         )
         .await?;
     Ok(())

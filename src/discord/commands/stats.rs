@@ -40,11 +40,13 @@ pub async fn stats(
     let embed = views::stats_embed(&report, config.embed_colors.new_sale.0);
     let mut reply = CreateReply::default().ephemeral(!public);
     let mut embed = to_serenity(&embed);
-    match views::revenue_chart(&report) {
-        Ok(png) => {
+    // No sale and no refund: no chart, rather than an empty frame.
+    match stats::chart::render(&report) {
+        Ok(Some(png)) => {
             reply = reply.attachment(serenity::CreateAttachment::bytes(png, "revenue.png"));
             embed = embed.image("attachment://revenue.png");
         }
+        Ok(None) => {}
         Err(e) => tracing::warn!("revenue chart not drawn: {e}"),
     }
     ctx.send(reply.embed(embed)).await?;

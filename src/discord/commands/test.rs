@@ -1,34 +1,65 @@
 //! `/test`: a sample event through the real pipeline.
 
 use chrono::Utc;
+use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
 use super::{CommandError, Context};
+use crate::providers::payhip::SAMPLE_KINDS;
 
-#[derive(Debug, Clone, Copy, poise::ChoiceParameter)]
-pub enum TestChoice {
-    #[name = "paid"]
-    Paid,
-    #[name = "refunded"]
-    Refunded,
-    #[name = "subscription.created"]
-    SubscriptionCreated,
-    #[name = "subscription.deleted"]
-    SubscriptionDeleted,
+/// The Payhip event a `/test type` names. Payhip's own names, and the words sellers of the
+/// JavaScript bot typed (`sale`, `refund`, `subscription_created`, …), in any case and with `.`,
+/// `_`, `-` or a space between words.
+pub fn sample_kind(value: &str) -> Option<&'static str> {
+    let v: String = value
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if matches!(c, '.' | '-' | ' ') { '_' } else { c })
+        .collect();
+    Some(match v.as_str() {
+        "paid" | "sale" | "new_sale" | "newsale" | "purchase" | "order" => "paid",
+        "refunded" | "refund" => "refunded",
+        "subscription_created" | "subscription" | "subscription_started" | "new_subscription" => {
+            "subscription.created"
+        }
+        "subscription_deleted"
+        | "subscription_cancelled"
+        | "subscription_canceled"
+        | "subscription_ended"
+        | "cancelled_subscription"
+        | "canceled_subscription" => "subscription.deleted",
+        _ => return None,
+    })
+}
+
+async fn autocomplete_type(
+    _ctx: Context<'_>,
+    partial: &str,
+) -> serenity::CreateAutocompleteResponse {
+    let partial = partial.trim().to_ascii_lowercase();
+    let choices = SAMPLE_KINDS
+        .iter()
+        .filter(|k| k.contains(&partial) || sample_kind(&partial).is_some_and(|kind| kind == **k))
+        .map(|k| serenity::AutocompleteChoice::from(*k))
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 /// Sends a sample event through the real pipeline, marked TEST and never counted.
 #[poise::command(slash_command, guild_only, default_member_permissions = "MANAGE_GUILD")]
 pub async fn test(
     ctx: Context<'_>,
-    #[description = "Event type"] r#type: TestChoice,
+    #[description = "paid, refunded, subscription.created or subscription.deleted"]
+    #[autocomplete = "autocomplete_type"]
+    r#type: String,
 ) -> Result<(), CommandError> {
     let state = ctx.data();
-    let kind = match r#type {
-        TestChoice::Paid => "paid",
-        TestChoice::Refunded => "refunded",
-        TestChoice::SubscriptionCreated => "subscription.created",
-        TestChoice::SubscriptionDeleted => "subscription.deleted",
+    let Some(kind) = sample_kind(&r#type) else {
+        return Err(CommandError::User(format!(
+            "There is no test event called \"{}\": use paid (or sale), refunded (or refund), subscription.created or subscription.deleted.",
+            r#type.chars().take(40).collect::<String>()
+        )));
     };
     let Some(key) = state.settings().secrets.payhip_api_key.clone() else {
         return Err(CommandError::User(
@@ -56,4 +87,31 @@ pub async fn test(
     ctx.send(CreateReply::default().content(text).ephemeral(true))
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_javascript_bots_words_and_payhips_names_both_work() {
+        for (typed, kind) in [
+            ("paid", "paid"),
+            ("sale", "paid"),
+            ("Sale", "paid"),
+            ("refunded", "refunded"),
+            ("refund", "refunded"),
+            ("subscription.created", "subscription.created"),
+            ("subscription_created", "subscription.created"),
+            ("subscription.deleted", "subscription.deleted"),
+            ("subscription_deleted", "subscription.deleted"),
+            ("subscription-cancelled", "subscription.deleted"),
+        ] {
+            assert_eq!(sample_kind(typed), Some(kind), "{typed}");
+        }
+        assert_eq!(sample_kind("chargeback"), None);
+        for kind in SAMPLE_KINDS {
+            assert_eq!(sample_kind(kind), Some(kind), "every sample has a name");
+        }
+    }
 }
