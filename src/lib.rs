@@ -6,10 +6,12 @@
 //! - [`app`]: start-up wiring and orderly shutdown (the only place besides [`cli`] using `anyhow`).
 //! - [`cli`]: the command line: `run`, `check-config`, `invite`, `simulate`, `stats`, `import-js`.
 //! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
+//! - [`check`]: `check-config`: every problem between the files and a posted notice, said once.
 //! - [`metrics`]: `/metrics`, off the public port unless asked for.
 //! - [`webhook`]: the HTTP routes and the intake path: verify, translate, route, commit, answer.
 //! - [`relay`]: passes a verified webhook on to the seller's own server first (`forwardUrl`).
-//! - [`reload`]: hot reload of config.json, refusing files that would silence every notice.
+//! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
+//!   silence every notice.
 //! - [`discord`]: the gateway, the slash commands, the REST client, and notice rendering.
 //! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
 //! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.

@@ -8,7 +8,10 @@
 //! - [`env`]: secrets, environment overrides, and the [`Settings`] resolved from both;
 //! - [`edit`]: `/config set`, one key changed with the rest of the file kept.
 //!
-//! Secrets never live in [`Config`] itself; see [`Secrets`].
+//! Secrets never live in [`Config`] itself; see [`Secrets`]. What needs the providers or the
+//! running app lives above: `check` (what `check-config` reports beyond the file) and `reload`
+//! (changes while the bot runs, and the guard `/config set` shares with hand edits).
+//! `validate` still reaches up to `discord::template` for the placeholder warnings.
 
 pub mod edit;
 pub mod env;
