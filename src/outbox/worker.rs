@@ -92,21 +92,35 @@ impl Worker {
         self.inner.start_up().await;
         let wakeup = Arc::clone(self.inner.state.outbox_wakeup());
         let mut batches = tokio::task::JoinSet::new();
+        // A database that refuses writes (full disk) refuses every claim: back off, so the loop
+        // neither spins nor floods the log while it lasts.
+        let mut claim_failures: u32 = 0;
         while !stop.is_cancelled() {
             while batches.len() < MAX_BATCHES {
                 match self.inner.claim().await {
                     Ok(Some(batch)) => {
+                        claim_failures = 0;
                         let inner = Arc::clone(&self.inner);
                         batches.spawn(inner.execute(batch, stop.clone()));
                     }
-                    Ok(None) => break,
+                    Ok(None) => {
+                        claim_failures = 0;
+                        break;
+                    }
                     Err(e) => {
-                        tracing::error!("outbox: {e}");
+                        if claim_failures == 0 {
+                            tracing::error!(
+                                "outbox: cannot claim notices, retrying with backoff: {e}"
+                            );
+                        }
+                        claim_failures = claim_failures.saturating_add(1);
                         break;
                     }
                 }
             }
-            let wait = if batches.len() >= MAX_BATCHES {
+            let wait = if claim_failures > 0 {
+                (1_000_i64 << claim_failures.min(5)).min(IDLE_MS)
+            } else if batches.len() >= MAX_BATCHES {
                 IDLE_MS
             } else {
                 match self.inner.state.store().next_due().await {
