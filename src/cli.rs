@@ -393,9 +393,50 @@ async fn simulate(
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
     out!("{status} {text}");
+    if status.is_success() {
+        explain_destinations(settings, key, &body);
+    }
     Ok(if status.is_success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// A 200 alone says nothing visible happened: say where the notice went, or why nowhere, so a
+/// first run with empty channel ids does not look like a silent success.
+fn explain_destinations(
+    settings: &Settings,
+    key: &crate::config::Secret,
+    body: &serde_json::Value,
+) {
+    use crate::providers::Provider as _;
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let payhip = crate::providers::payhip::Payhip::new(Some(key));
+    let Ok(event) = payhip.parse(&Default::default(), &bytes, chrono::Utc::now()) else {
+        return;
+    };
+    let config = &settings.config;
+    let destinations: Vec<String> = crate::outbox::route(config, &config.payhip_config, &event)
+        .iter()
+        .filter_map(|d| crate::outbox::Destination::parse(d))
+        .map(|d| d.to_string())
+        .collect();
+    if destinations.is_empty() {
+        let kind = event.kind.notice_kind().map_or("", |k| k.config_key());
+        out!(
+            "Its notice goes nowhere: no channel id and no webhook URL for {kind} notices (or that type is switched off). \
+             Put a channel id in discordConfig (see docs/configuration.md); the running bot picks up the change within seconds."
+        );
+    } else if settings.secrets.discord_token.is_none() {
+        out!(
+            "Its notice goes to {}: without DISCORD_TOKEN the running bot prints channel notices in its own terminal (preview mode).",
+            destinations.join(", ")
+        );
+    } else {
+        out!(
+            "Its notice goes to {}: look there in a second or two.",
+            destinations.join(", ")
+        );
+    }
 }

@@ -151,3 +151,48 @@ fn the_javascript_bots_config_is_found_in_its_old_place() {
     assert!(text.contains("src/config/config.json"), "{text}");
     assert!(text.contains("123456789012345678"), "{text}");
 }
+
+#[tokio::test]
+async fn simulate_says_where_the_notice_went_or_why_nowhere() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{ "webhookConfig": { "webhookPort": 0, "bindAddress": "127.0.0.1" } }"#,
+    )
+    .unwrap();
+    let url = crate::support::sqlite_url(dir.path());
+    let mut bot = crate::process::spawn_bot_with(dir.path(), &url, &[]);
+    let simulate = |dir: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
+            .current_dir(dir)
+            .env("PAYHIP_API_KEY", crate::support::PAYHIP_KEY)
+            .env_remove("DISCORD_TOKEN")
+            .env_remove("BOT_TOKEN")
+            .args(["simulate", "paid", "--url"])
+            .arg(format!("{}/webhook/payhip", bot.base))
+            .output()
+            .unwrap()
+    };
+    let out = simulate(dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("Its notice goes nowhere: no channel id"),
+        "{text}"
+    );
+
+    std::fs::write(
+        dir.path().join("config.json"),
+        r#"{ "webhookConfig": { "webhookPort": 0, "bindAddress": "127.0.0.1" },
+             "discordConfig": { "salesChannelId": "42" } }"#,
+    )
+    .unwrap();
+    let out = simulate(dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("goes to channel 42") && text.contains("preview mode"),
+        "{text}"
+    );
+    bot.child.kill().unwrap();
+    bot.child.wait().unwrap();
+}
