@@ -198,7 +198,7 @@ impl DiscordRest {
             .timeout(self.timeout)
             .send()
             .await
-            .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+            .map_err(|e| LookupError::Failed(describe(e)))?;
         let status = response.status();
         if !status.is_success() {
             return Err(lookup_status(status));
@@ -206,7 +206,7 @@ impl DiscordRest {
         let webhook: Webhook = response
             .json()
             .await
-            .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+            .map_err(|e| LookupError::Failed(describe(e)))?;
         webhook
             .channel_id
             .parse()
@@ -232,7 +232,7 @@ impl DiscordRest {
                 .get(&path)
                 .send()
                 .await
-                .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+                .map_err(|e| LookupError::Failed(describe(e)))?;
             let status = response.status();
             if !status.is_success() {
                 return Err(lookup_status(status));
@@ -240,7 +240,7 @@ impl DiscordRest {
             let page: Vec<serde_json::Value> = response
                 .json()
                 .await
-                .map_err(|e| LookupError::Failed(e.without_url().to_string()))?;
+                .map_err(|e| LookupError::Failed(describe(e)))?;
             if let Some(found) = page.iter().find(|m| carries(m, webhook_id, marker)) {
                 return Ok(found["id"].as_str().map(str::to_owned));
             }
@@ -265,7 +265,7 @@ impl DiscordRest {
         self.authorization.as_ref()?;
         let response = match self.get("/api/v10/users/@me").send().await {
             Ok(r) => r,
-            Err(e) => return Some(TokenCheck::Unknown(e.without_url().to_string())),
+            Err(e) => return Some(TokenCheck::Unknown(describe(e))),
         };
         Some(match response.status() {
             StatusCode::UNAUTHORIZED => TokenCheck::Refused,
@@ -273,16 +273,34 @@ impl DiscordRest {
                 Ok(u) => TokenCheck::Accepted {
                     username: u.username,
                 },
-                Err(e) => TokenCheck::Unknown(e.without_url().to_string()),
+                Err(e) => TokenCheck::Unknown(describe(e)),
             },
             s => TokenCheck::Unknown(format!("Discord answered {s}")),
         })
     }
 }
 
+/// The error with its causes ("error sending request: operation timed out"), never the URL: a
+/// webhook URL carries its token.
+fn describe(e: reqwest::Error) -> String {
+    let timed_out = e.is_timeout();
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    if timed_out && !text.contains("timed out") {
+        text.push_str(" (timed out)");
+    }
+    text
+}
+
 fn network(e: reqwest::Error) -> PostError {
     let connect = e.is_connect();
-    let text = e.without_url().to_string();
+    let text = describe(e);
     if connect {
         PostError::Unreachable(text)
     } else {
