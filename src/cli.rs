@@ -304,6 +304,16 @@ fn check_config(path: &Path) -> ExitCode {
         "  XSOLLA_SECRET_KEY: {}",
         state(s.xsolla_secret_key.is_some())
     );
+    for store in crate::providers::registry::STORES
+        .iter()
+        .filter(|s| s.is_tabled())
+    {
+        out!(
+            "  {}: {}",
+            store.secret,
+            state(s.stores.get(store.secret).is_some())
+        );
+    }
     out!(
         "  database: {}",
         crate::app::redact_url(&settings.database_url)

@@ -11,6 +11,9 @@ use serde_json::Value;
 
 use crate::domain::NoticeKind;
 
+mod stores;
+pub use stores::{StoreSecrets, StoreSections};
+
 /// One thing wrong with a config file, located by its JSON path so a seller can find it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
@@ -55,6 +58,9 @@ pub struct Config {
     pub notifications: Notifications,
     pub privacy: Privacy,
     pub delivery: Delivery,
+    /// The sections of the stores in the provider registry's table (`stripeConfig`, …).
+    #[serde(flatten)]
+    pub stores: StoreSections,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -419,6 +425,7 @@ impl Config {
             privacy => "privacy",
             delivery => "delivery",
         );
+        config.stores = StoreSections::read(&root, &mut problems);
         problems.extend(config.validate());
         if problems.is_empty() {
             Ok(config)
@@ -438,6 +445,8 @@ impl Config {
         };
         let default_xsolla_path = XSOLLA_DEFAULT_PATH.to_owned();
         let mut seen: Vec<&str> = Vec::new();
+        let store_routes = self.stores.routes();
+        let store_routes = store_routes.iter().map(|(p, r)| (p.as_str(), Some(r)));
         for (path, route) in [
             (
                 "webhookConfig.webhookPath",
@@ -452,7 +461,10 @@ impl Config {
                         .unwrap_or(&default_xsolla_path),
                 ),
             ),
-        ] {
+        ]
+        .into_iter()
+        .chain(store_routes)
+        {
             let Some(route) = route else { continue };
             let well_formed = route.starts_with('/')
                 && route.len() > 1
@@ -485,7 +497,10 @@ impl Config {
         for (path, section) in [
             ("payhipConfig", &self.payhip_config),
             ("xsollaConfig", &self.xsolla_config),
-        ] {
+        ]
+        .into_iter()
+        .chain(self.stores.all())
+        {
             if let Some(url) = &section.forward_url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     bad(
@@ -640,6 +655,8 @@ pub struct Secrets {
     pub discord_token: Option<Secret>,
     pub payhip_api_key: Option<Secret>,
     pub xsolla_secret_key: Option<Secret>,
+    /// The secrets of the stores in the provider registry's table, by variable name.
+    pub stores: StoreSecrets,
     /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
     pub metrics_token: Option<Secret>,
 }
@@ -667,6 +684,7 @@ impl Environment {
                 payhip_api_key: non_empty("PAYHIP_API_KEY").map(Secret),
                 xsolla_secret_key: non_empty("XSOLLA_SECRET_KEY").map(Secret),
                 metrics_token: non_empty("METRICS_TOKEN").map(Secret),
+                stores: StoreSecrets::from_lookup(non_empty),
             },
             database_url: non_empty("DATABASE_URL"),
             discord_api_base: non_empty("DISCORD_API_BASE"),

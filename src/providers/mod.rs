@@ -1,6 +1,6 @@
 //! The provider seam: each store is one module that verifies a request, translates it into a
 //! domain [`Event`] and says how to reply. The webhook router, storage and the outbox never name a
-//! provider; adding one means a module here and a line in [`registry`].
+//! provider; adding one means a module here and a line in [`registry::STORES`].
 
 use axum::http::{HeaderMap, StatusCode};
 use chrono::{DateTime, Utc};
@@ -9,8 +9,11 @@ use serde_json::{json, Value};
 use crate::config::{Config, ProviderConfig, Secrets};
 use crate::domain::Event;
 
+pub mod kept;
 pub mod lenient;
 pub mod payhip;
+pub mod registry;
+pub mod stripe;
 pub mod xsolla;
 
 /// Why a provider refused a request. The text is safe to show the sender: it names fields, never
@@ -89,16 +92,20 @@ pub trait Provider: Send + Sync + 'static {
         true
     }
 
+    /// The request headers the relay (`forwardUrl`) passes on with the body: those that carry
+    /// the store's signature, so the other server verifies the request exactly as the bot did.
+    fn relayed_headers(&self) -> &'static [&'static str] {
+        &["authorization", "content-type"]
+    }
+
     /// Logged once at start-up when the provider cannot verify anything yet.
     fn missing_secret_hint(&self) -> Option<&'static str>;
 }
 
-/// Every provider this build knows, configured from the secrets at hand.
+/// Every provider this build knows (the stores of [`registry::STORES`]), configured from the
+/// secrets at hand.
 pub fn registry(secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
-    vec![
-        std::sync::Arc::new(payhip::Payhip::new(secrets.payhip_api_key.as_ref())),
-        std::sync::Arc::new(xsolla::Xsolla::new(secrets.xsolla_secret_key.as_ref())),
-    ]
+    registry::providers(secrets)
 }
 
 /// Parses the body as a JSON object, the shape every provider sends.

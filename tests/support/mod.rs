@@ -110,6 +110,12 @@ impl TestApp {
         let mut environment = Environment::default();
         environment.secrets.payhip_api_key = Some(Secret::new(PAYHIP_KEY));
         environment.secrets.xsolla_secret_key = Some(Secret::new(XSOLLA_SECRET));
+        for (name, value) in STORE_SECRETS {
+            environment
+                .secrets
+                .stores
+                .set(name, Some(Secret::new(value)));
+        }
         environment.database_url = Some(database_url.to_owned());
         env(&mut environment);
         let settings = Settings::resolve(config, environment, None);
@@ -175,3 +181,37 @@ pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
     let sig = integrations_bot::providers::xsolla::signature(&body, &Secret::new(XSOLLA_SECRET));
     (body, format!("Signature {sig}"))
 }
+
+/// The secrets every test app has for the stores of the registry's table.
+pub const STORE_SECRETS: [(&str, &str); 1] = [("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET)];
+
+pub const STRIPE_SECRET: &str = "whsec_test_integrations_bot";
+
+/// A Stripe fixture's exact bytes and the `Stripe-Signature` Stripe would send with it now.
+pub fn stripe_signed(name: &str) -> (Vec<u8>, String) {
+    let body =
+        std::fs::read(fixtures_dir().join(format!("stripe/{name}.json"))).expect("fixture exists");
+    let header = stripe_signature(&body, chrono::Utc::now().timestamp());
+    (body, header)
+}
+
+pub fn stripe_signature(body: &[u8], timestamp: i64) -> String {
+    integrations_bot::providers::stripe::signature_header(
+        timestamp,
+        body,
+        &Secret::new(STRIPE_SECRET),
+    )
+}
+
+/// Every Stripe fixture.
+pub const STRIPE_EVENTS: [&str; 9] = [
+    "checkout_session_completed",
+    "payment_intent_succeeded",
+    "payment_intent_succeeded_jpy",
+    "charge_refunded_partial",
+    "charge_refunded_full",
+    "charge_dispute_created",
+    "customer_subscription_created",
+    "customer_subscription_deleted",
+    "invoice_paid",
+];

@@ -95,6 +95,8 @@ pub enum ProviderChoice {
     Payhip,
     #[name = "xsolla"]
     Xsolla,
+    #[name = "stripe"]
+    Stripe,
 }
 
 impl ProviderChoice {
@@ -102,6 +104,7 @@ impl ProviderChoice {
         match self {
             ProviderChoice::Payhip => "payhip",
             ProviderChoice::Xsolla => "xsolla",
+            ProviderChoice::Stripe => "stripe",
         }
     }
 }
