@@ -10,6 +10,7 @@ use crate::config::{Config, ProviderConfig, Secrets};
 use crate::domain::Event;
 
 pub mod kept;
+pub mod lemonsqueezy;
 pub mod lenient;
 pub mod payhip;
 pub mod registry;

@@ -69,6 +69,7 @@ pub static STORES: &[Store] = &[
         build: |s| Arc::new(super::xsolla::Xsolla::new(s.xsolla_secret_key.as_ref())),
     },
     super::stripe::STORE,
+    super::lemonsqueezy::STORE,
 ];
 
 /// The store the registry calls `name`.

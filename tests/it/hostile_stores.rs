@@ -5,7 +5,7 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request};
 use integrations_bot::config::Secret;
-use integrations_bot::providers::{stripe::Stripe, Provider};
+use integrations_bot::providers::{lemonsqueezy::LemonSqueezy, stripe::Stripe, Provider};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -21,6 +21,17 @@ const STRIPE_KINDS: [&str; 8] = [
     "customer.subscription.deleted",
     "invoice.paid",
     "anything.else",
+];
+
+const LEMONSQUEEZY_KINDS: [&str; 8] = [
+    "order_created",
+    "order_refunded",
+    "subscription_created",
+    "subscription_cancelled",
+    "subscription_expired",
+    "subscription_payment_success",
+    "license_key_created",
+    "",
 ];
 
 #[test]
@@ -45,6 +56,17 @@ fn store_parsers_never_panic() {
                     let _ = stripe.parse(&headers, &body, now);
                     let _ = stripe.parse(&HeaderMap::new(), &body, now);
                 }
+                let lemon = LemonSqueezy::new(Some(&Secret::new(LEMONSQUEEZY_SECRET)));
+                let kind = LEMONSQUEEZY_KINDS[k];
+                let hook = json!({"meta": {"event_name": kind}, "data": {"id": previous, "attributes": object}});
+                let body = serde_json::to_vec(&hook).unwrap_or_default();
+                let mut headers = HeaderMap::new();
+                let sig = integrations_bot::providers::lemonsqueezy::signature(
+                    &body,
+                    &Secret::new(LEMONSQUEEZY_SECRET),
+                );
+                headers.insert("x-signature", sig.parse().unwrap());
+                let _ = lemon.parse(&headers, &body, now);
                 Ok(())
             },
         )
@@ -62,7 +84,7 @@ async fn every_store_path_answers_garbage_with_2xx_or_4xx() {
         state ^= state << 17;
         state as u8
     };
-    for path in ["/webhook/stripe"] {
+    for path in ["/webhook/stripe", "/webhook/lemonsqueezy"] {
         for round in 0..50 {
             let bytes: Vec<u8> = (0..(round * 7) % 300).map(|_| next()).collect();
             for content_type in ["application/json", "application/x-www-form-urlencoded"] {
@@ -71,6 +93,13 @@ async fn every_store_path_answers_garbage_with_2xx_or_4xx() {
                     .header(
                         "stripe-signature",
                         stripe_signature(&bytes, chrono::Utc::now().timestamp()),
+                    )
+                    .header(
+                        "x-signature",
+                        integrations_bot::providers::lemonsqueezy::signature(
+                            &bytes,
+                            &Secret::new(LEMONSQUEEZY_SECRET),
+                        ),
                     )
                     .body(Body::from(bytes.clone()))
                     .unwrap();

@@ -14,6 +14,7 @@ mod flood;
 mod hostile;
 mod hostile_stores;
 mod intake;
+mod lemonsqueezy;
 mod limits;
 mod payhip_legacy;
 mod postgres;

@@ -183,7 +183,10 @@ pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
 }
 
 /// The secrets every test app has for the stores of the registry's table.
-pub const STORE_SECRETS: [(&str, &str); 1] = [("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET)];
+pub const STORE_SECRETS: [(&str, &str); 2] = [
+    ("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET),
+    ("LEMONSQUEEZY_SIGNING_SECRET", LEMONSQUEEZY_SECRET),
+];
 
 pub const STRIPE_SECRET: &str = "whsec_test_integrations_bot";
 
@@ -214,4 +217,29 @@ pub const STRIPE_EVENTS: [&str; 9] = [
     "customer_subscription_created",
     "customer_subscription_deleted",
     "invoice_paid",
+];
+
+pub const LEMONSQUEEZY_SECRET: &str = "test-lemonsqueezy-signing-secret";
+
+/// A Lemon Squeezy fixture's exact bytes and its `X-Signature`.
+pub fn lemonsqueezy_signed(name: &str) -> (Vec<u8>, String) {
+    let body = std::fs::read(fixtures_dir().join(format!("lemonsqueezy/{name}.json")))
+        .expect("fixture exists");
+    let sig = integrations_bot::providers::lemonsqueezy::signature(
+        &body,
+        &Secret::new(LEMONSQUEEZY_SECRET),
+    );
+    (body, sig)
+}
+
+/// Every Lemon Squeezy fixture.
+pub const LEMONSQUEEZY_EVENTS: [&str; 8] = [
+    "order_created",
+    "order_refunded_partial",
+    "order_refunded_full",
+    "subscription_created",
+    "subscription_cancelled",
+    "subscription_expired",
+    "subscription_payment_success_initial",
+    "subscription_payment_success_renewal",
 ];

@@ -97,6 +97,8 @@ pub enum ProviderChoice {
     Xsolla,
     #[name = "stripe"]
     Stripe,
+    #[name = "lemonsqueezy"]
+    LemonSqueezy,
 }
 
 impl ProviderChoice {
@@ -105,6 +107,7 @@ impl ProviderChoice {
             ProviderChoice::Payhip => "payhip",
             ProviderChoice::Xsolla => "xsolla",
             ProviderChoice::Stripe => "stripe",
+            ProviderChoice::LemonSqueezy => "lemonsqueezy",
         }
     }
 }

@@ -193,6 +193,13 @@ fn refunds_give_what_this_event_returned() {
     };
     assert_eq!((r.scope, r.risk), (RefundScope::Whole, Some(Risk::Fraud)));
     assert_eq!(r.amount, Money::new(800, "GBP"));
+    // Neither: the total so far, of which storage counts what is new.
+    let so_far = parse_value(json!({"id": "evt_6", "type": "charge.refunded",
+        "data": {"object": {"id": "ch_9", "amount": 800, "amount_refunded": 300, "currency": "gbp"}}}));
+    let Detail::Refund(r) = &so_far.detail else {
+        panic!()
+    };
+    assert_eq!((r.scope, r.amount.minor), (RefundScope::Cumulative, 300));
 }
 
 #[test]

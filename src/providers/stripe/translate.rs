@@ -238,17 +238,18 @@ fn invoice(i: &Invoice, event: &mut Event) -> Result<(), ProviderError> {
 
 /// `charge.refunded` reports the charge with everything refunded so far. What this event gave
 /// back is the difference from `previous_attributes.amount_refunded`; without it (events that
-/// carry no earlier values), the newest refund in the charge's list; without that, the total.
+/// carry no earlier values), the newest refund in the charge's list; without that, the total so
+/// far, of which storage counts what is new (`RefundScope::Cumulative`).
 fn refund(c: &Charge, previous: &Value, event: &mut Event) -> Result<(), ProviderError> {
     let charge = required(c.id.clone(), "data.object.id")?;
     let currency = required(c.currency.as_deref(), "data.object.currency")?;
     let refunded = required(c.amount_refunded, "data.object.amount_refunded")?;
     let newest = c.refunds.as_ref().and_then(|l| l.data.first());
     let before = previous.get("amount_refunded").and_then(Value::as_i64);
-    let given = match (before, newest.and_then(|r| r.amount)) {
-        (Some(before), _) => refunded - before,
-        (None, Some(newest)) => newest,
-        (None, None) => refunded,
+    let (given, so_far) = match (before, newest.and_then(|r| r.amount)) {
+        (Some(before), _) => (refunded - before, false),
+        (None, Some(newest)) => (newest, false),
+        (None, None) => (refunded, true),
     };
     if given <= 0 {
         return Ok(());
@@ -278,7 +279,9 @@ fn refund(c: &Charge, previous: &Value, event: &mut Event) -> Result<(), Provide
         purchased_at: time(c.created),
         risk: (reason.as_deref() == Some("fraudulent")).then_some(Risk::Fraud),
         reason: reason.map(|r| r.replace('_', " ")),
-        scope: if whole {
+        scope: if so_far {
+            RefundScope::Cumulative
+        } else if whole {
             RefundScope::Whole
         } else {
             RefundScope::Partial
