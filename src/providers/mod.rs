@@ -2,13 +2,14 @@
 //! domain [`Event`] and says how to reply. The webhook router, storage and the outbox never name a
 //! provider; adding one means a module here and a line in [`registry::STORES`].
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::config::{Config, ProviderConfig, Secrets};
 use crate::domain::Event;
 
+pub mod gumroad;
 pub mod kept;
 pub mod lemonsqueezy;
 pub mod lenient;
@@ -83,8 +84,10 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     /// The body as it is kept in the database: exactly as received unless it carries a secret.
+    /// A NUL byte, which PostgreSQL cannot store in text and no JSON or form body holds, is kept
+    /// as U+FFFD, so that a verified body that is not text is still kept.
     fn stored_body(&self, body: &[u8]) -> String {
-        String::from_utf8_lossy(body).into_owned()
+        String::from_utf8_lossy(body).replace('\0', "\u{FFFD}")
     }
 
     /// Whether this store's test payloads carry a signature that was verified. Payhip's test
@@ -125,4 +128,27 @@ pub fn json_object(body: &[u8]) -> Result<Value, ProviderError> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The request's query string, as the router hands it to `parse`: Gumroad's pings are
+/// authenticated by a token in their URL only. Set by the router alone; a sender's own header of
+/// this name is dropped.
+pub const QUERY_HEADER: &str = "x-integrations-bot-query";
+
+/// `headers` with the query string under [`QUERY_HEADER`] (and no header of that name sent by
+/// the client).
+pub fn with_query(mut headers: HeaderMap, query: Option<&str>) -> HeaderMap {
+    headers.remove(QUERY_HEADER);
+    if let Some(value) = query.and_then(|q| HeaderValue::from_str(q).ok()) {
+        headers.insert(QUERY_HEADER, value);
+    }
+    headers
+}
+
+/// The first value of the query parameter `name`, decoded.
+pub fn query_param(headers: &HeaderMap, name: &str) -> Option<String> {
+    let query = headers.get(QUERY_HEADER)?.to_str().ok()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

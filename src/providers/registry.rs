@@ -70,6 +70,7 @@ pub static STORES: &[Store] = &[
     },
     super::stripe::STORE,
     super::lemonsqueezy::STORE,
+    super::gumroad::STORE,
 ];
 
 /// The store the registry calls `name`.

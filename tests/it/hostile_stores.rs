@@ -5,7 +5,9 @@
 use axum::body::Body;
 use axum::http::{HeaderMap, Request};
 use integrations_bot::config::Secret;
-use integrations_bot::providers::{lemonsqueezy::LemonSqueezy, stripe::Stripe, Provider};
+use integrations_bot::providers::{
+    gumroad::Gumroad, lemonsqueezy::LemonSqueezy, stripe::Stripe, with_query, Provider,
+};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -33,6 +35,30 @@ const LEMONSQUEEZY_KINDS: [&str; 8] = [
     "license_key_created",
     "",
 ];
+
+const GUMROAD_KINDS: [&str; 8] = [
+    "sale",
+    "refund",
+    "dispute",
+    "dispute_won",
+    "cancellation",
+    "subscription_ended",
+    "subscription_restarted",
+    "subscription_updated",
+];
+
+/// A form body with `value`'s fields (JSON text for nested ones) and `resource_name`.
+fn form(value: &serde_json::Value, resource: &str) -> Vec<u8> {
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    if let Some(map) = value.as_object() {
+        for (k, v) in map {
+            let text = v.as_str().map_or_else(|| v.to_string(), str::to_owned);
+            out.append_pair(k, &text);
+        }
+    }
+    out.append_pair("resource_name", resource);
+    out.finish().into_bytes()
+}
 
 #[test]
 fn store_parsers_never_panic() {
@@ -67,6 +93,14 @@ fn store_parsers_never_panic() {
                 );
                 headers.insert("x-signature", sig.parse().unwrap());
                 let _ = lemon.parse(&headers, &body, now);
+                let gumroad = Gumroad::new(Some(&Secret::new(GUMROAD_TOKEN)), None);
+                let query = format!("token={GUMROAD_TOKEN}");
+                let headers = with_query(HeaderMap::new(), Some(&query));
+                let _ = gumroad.parse(&headers, &form(&object, GUMROAD_KINDS[k]), now);
+                let mut json = HeaderMap::new();
+                json.insert("content-type", "application/json".parse().unwrap());
+                let json = with_query(json, Some(&query));
+                let _ = gumroad.parse(&json, &serde_json::to_vec(&object).unwrap_or_default(), now);
                 Ok(())
             },
         )
@@ -84,7 +118,8 @@ async fn every_store_path_answers_garbage_with_2xx_or_4xx() {
         state ^= state << 17;
         state as u8
     };
-    for path in ["/webhook/stripe", "/webhook/lemonsqueezy"] {
+    let gumroad = format!("/webhook/gumroad?token={GUMROAD_TOKEN}");
+    for path in ["/webhook/stripe", "/webhook/lemonsqueezy", gumroad.as_str()] {
         for round in 0..50 {
             let bytes: Vec<u8> = (0..(round * 7) % 300).map(|_| next()).collect();
             for content_type in ["application/json", "application/x-www-form-urlencoded"] {

@@ -11,6 +11,7 @@ mod exposure;
 mod faults;
 mod figures_privacy;
 mod flood;
+mod gumroad;
 mod hostile;
 mod hostile_stores;
 mod intake;

@@ -183,9 +183,10 @@ pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
 }
 
 /// The secrets every test app has for the stores of the registry's table.
-pub const STORE_SECRETS: [(&str, &str); 2] = [
+pub const STORE_SECRETS: [(&str, &str); 3] = [
     ("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET),
     ("LEMONSQUEEZY_SIGNING_SECRET", LEMONSQUEEZY_SECRET),
+    ("GUMROAD_WEBHOOK_TOKEN", GUMROAD_TOKEN),
 ];
 
 pub const STRIPE_SECRET: &str = "whsec_test_integrations_bot";
@@ -242,4 +243,25 @@ pub const LEMONSQUEEZY_EVENTS: [&str; 8] = [
     "subscription_expired",
     "subscription_payment_success_initial",
     "subscription_payment_success_renewal",
+];
+
+pub const GUMROAD_TOKEN: &str = "test-gumroad-ping-token";
+
+/// A Gumroad fixture: the form body as Gumroad posts it (without the file's final newline).
+pub fn gumroad_form(name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(fixtures_dir().join(format!("gumroad/{name}.form")))
+        .expect("fixture exists");
+    text.trim_end().as_bytes().to_vec()
+}
+
+/// Every Gumroad fixture but the test ping.
+pub const GUMROAD_EVENTS: [&str; 8] = [
+    "sale",
+    "refund_partial",
+    "refund",
+    "dispute",
+    "dispute_won",
+    "cancellation",
+    "subscription_ended",
+    "subscription_restarted",
 ];

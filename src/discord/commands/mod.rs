@@ -99,6 +99,8 @@ pub enum ProviderChoice {
     Stripe,
     #[name = "lemonsqueezy"]
     LemonSqueezy,
+    #[name = "gumroad"]
+    Gumroad,
 }
 
 impl ProviderChoice {
@@ -108,6 +110,7 @@ impl ProviderChoice {
             ProviderChoice::Xsolla => "xsolla",
             ProviderChoice::Stripe => "stripe",
             ProviderChoice::LemonSqueezy => "lemonsqueezy",
+            ProviderChoice::Gumroad => "gumroad",
         }
     }
 }
