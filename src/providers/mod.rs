@@ -11,6 +11,7 @@ use crate::domain::Event;
 
 pub mod gumroad;
 pub mod kept;
+pub mod kofi;
 pub mod lemonsqueezy;
 pub mod lenient;
 pub mod payhip;

@@ -71,6 +71,7 @@ pub static STORES: &[Store] = &[
     super::stripe::STORE,
     super::lemonsqueezy::STORE,
     super::gumroad::STORE,
+    super::kofi::STORE,
 ];
 
 /// The store the registry calls `name`.

@@ -25,23 +25,6 @@ async fn deliver(app: &TestApp, name: &str) {
     assert_eq!(status, StatusCode::OK, "{name}: {text}");
 }
 
-/// The bodies kept in `events.raw`, read straight from the database.
-async fn raw_bodies(app: &TestApp) -> Vec<String> {
-    let url = app.running.state.settings().database_url.clone();
-    let query = "SELECT raw FROM events ORDER BY id";
-    if url.starts_with("sqlite") {
-        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
-        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    } else {
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
-        pool.close().await;
-        rows
-    }
-}
-
 #[tokio::test]
 async fn every_ping_is_acknowledged_and_a_retry_stores_nothing_new() {
     let app = TestApp::start(|_| {}).await;

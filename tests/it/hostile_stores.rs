@@ -6,7 +6,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request};
 use integrations_bot::config::Secret;
 use integrations_bot::providers::{
-    gumroad::Gumroad, lemonsqueezy::LemonSqueezy, stripe::Stripe, with_query, Provider,
+    gumroad::Gumroad, kofi::Kofi, lemonsqueezy::LemonSqueezy, stripe::Stripe, with_query, Provider,
 };
 use proptest::prelude::*;
 use serde_json::json;
@@ -101,6 +101,14 @@ fn store_parsers_never_panic() {
                 json.insert("content-type", "application/json".parse().unwrap());
                 let json = with_query(json, Some(&query));
                 let _ = gumroad.parse(&json, &serde_json::to_vec(&object).unwrap_or_default(), now);
+                let kofi = Kofi::new(Some(&Secret::new(KOFI_TOKEN)));
+                let mut data = if object.is_object() { object.clone() } else { json!({ "x": object }) };
+                data["verification_token"] = json!(KOFI_TOKEN);
+                data["type"] = previous.clone();
+                let body = form_urlencoded::Serializer::new(String::new())
+                    .append_pair("data", &data.to_string())
+                    .finish();
+                let _ = kofi.parse(&HeaderMap::new(), body.as_bytes(), now);
                 Ok(())
             },
         )
@@ -119,7 +127,12 @@ async fn every_store_path_answers_garbage_with_2xx_or_4xx() {
         state as u8
     };
     let gumroad = format!("/webhook/gumroad?token={GUMROAD_TOKEN}");
-    for path in ["/webhook/stripe", "/webhook/lemonsqueezy", gumroad.as_str()] {
+    for path in [
+        "/webhook/stripe",
+        "/webhook/lemonsqueezy",
+        gumroad.as_str(),
+        "/webhook/kofi",
+    ] {
         for round in 0..50 {
             let bytes: Vec<u8> = (0..(round * 7) % 300).map(|_| next()).collect();
             for content_type in ["application/json", "application/x-www-form-urlencoded"] {

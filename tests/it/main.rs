@@ -15,6 +15,7 @@ mod gumroad;
 mod hostile;
 mod hostile_stores;
 mod intake;
+mod kofi;
 mod lemonsqueezy;
 mod limits;
 mod payhip_legacy;

@@ -172,6 +172,23 @@ impl TestApp {
     }
 }
 
+/// The bodies kept in `events.raw`, read straight from the database.
+pub async fn raw_bodies(app: &TestApp) -> Vec<String> {
+    let url = app.running.state.settings().database_url.clone();
+    let query = "SELECT raw FROM events ORDER BY id";
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    }
+}
+
 pub const XSOLLA_SECRET: &str = "test-xsolla-secret-key";
 
 /// An Xsolla fixture's exact bytes and the `Authorization` value that signs them.
@@ -183,10 +200,11 @@ pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
 }
 
 /// The secrets every test app has for the stores of the registry's table.
-pub const STORE_SECRETS: [(&str, &str); 3] = [
+pub const STORE_SECRETS: [(&str, &str); 4] = [
     ("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET),
     ("LEMONSQUEEZY_SIGNING_SECRET", LEMONSQUEEZY_SECRET),
     ("GUMROAD_WEBHOOK_TOKEN", GUMROAD_TOKEN),
+    ("KOFI_VERIFICATION_TOKEN", KOFI_TOKEN),
 ];
 
 pub const STRIPE_SECRET: &str = "whsec_test_integrations_bot";
@@ -264,4 +282,25 @@ pub const GUMROAD_EVENTS: [&str; 8] = [
     "cancellation",
     "subscription_ended",
     "subscription_restarted",
+];
+
+pub const KOFI_TOKEN: &str = "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716";
+
+/// A Ko-fi fixture as Ko-fi posts it: `data=<the JSON>` with `token` as its verification token.
+pub fn kofi_form(name: &str, token: &str) -> Vec<u8> {
+    let mut data = fixture(&format!("kofi/{name}.json"));
+    data["verification_token"] = Value::String(token.to_owned());
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("data", &data.to_string())
+        .finish()
+        .into_bytes()
+}
+
+/// Every Ko-fi fixture.
+pub const KOFI_EVENTS: [&str; 5] = [
+    "donation",
+    "subscription_first",
+    "subscription_renewal",
+    "commission",
+    "shop_order",
 ];

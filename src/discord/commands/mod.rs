@@ -101,6 +101,8 @@ pub enum ProviderChoice {
     LemonSqueezy,
     #[name = "gumroad"]
     Gumroad,
+    #[name = "kofi"]
+    Kofi,
 }
 
 impl ProviderChoice {
@@ -111,6 +113,7 @@ impl ProviderChoice {
             ProviderChoice::Stripe => "stripe",
             ProviderChoice::LemonSqueezy => "lemonsqueezy",
             ProviderChoice::Gumroad => "gumroad",
+            ProviderChoice::Kofi => "kofi",
         }
     }
 }
