@@ -78,9 +78,13 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
     let (writer, writer_task) =
         Writer::spawn(store.clone(), Arc::clone(&wakeup), writer_stop.clone());
     let providers = providers::registry(&settings.secrets);
+    // A store with no secret is simply not used, unless no store has one.
+    let none_set = providers.iter().all(|p| p.missing_secret_hint().is_some());
     for p in &providers {
-        if let Some(hint) = p.missing_secret_hint() {
-            tracing::warn!(provider = p.name(), "{hint}");
+        match p.missing_secret_hint() {
+            Some(hint) if none_set => tracing::warn!(provider = p.name(), "{hint}"),
+            Some(hint) => tracing::info!(provider = p.name(), "{hint}"),
+            None => {}
         }
     }
     let wc = &settings.config.webhook_config;
@@ -148,7 +152,14 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         (None, true) => {}
     }
     let config = state.config();
-    outbox::log_routing(&config, state.providers());
+    // Only the stores in use: a store without its secret takes no webhooks to announce.
+    let in_use: Vec<_> = state
+        .providers()
+        .iter()
+        .filter(|p| none_set || p.missing_secret_hint().is_none())
+        .cloned()
+        .collect();
+    outbox::log_routing(&config, &in_use);
     let worker = Worker::new(state.clone(), rest);
     if worker.preview() {
         tracing::warn!("no DISCORD_TOKEN: channel notices are printed here instead of posted (preview mode); webhook URLs are still posted");

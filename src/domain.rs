@@ -389,6 +389,10 @@ pub enum RefundScope {
     Whole,
     /// Part of the purchase (Xsolla's `partial_refund`); each one counts.
     Partial,
+    /// Everything refunded of the purchase so far, as some stores report it (Lemon Squeezy's
+    /// `refunded_amount`). Storage counts only what was not counted yet, in whatever order the
+    /// reports arrive, and rewrites the event to that amount (and to `Partial` or `Whole`).
+    Cumulative,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,8 +5,8 @@
 //! With a forward URL set, the bot stands in front of the game server instead:
 //!
 //! 1. the request is verified first, so a forged one never reaches the game server;
-//! 2. it is passed on as received: the same body bytes and the same `Authorization` (signature)
-//!    and `Content-Type` headers, so the game server verifies it exactly as before;
+//! 2. it is passed on as received: the same body bytes and the same signature and `Content-Type`
+//!    headers (`Provider::relayed_headers`), so the game server verifies it exactly as before;
 //! 3. the game server's status, `Content-Type` and body go back to Xsolla unchanged, so "user
 //!    exists", "invalid user" and "item granted" are the game server's to say;
 //! 4. only when the game server accepted (2xx) does the bot record and announce the event. If it
@@ -83,7 +83,8 @@ pub async fn handle(
     if let Err(e) = provider.parse(headers, body, Utc::now()) {
         return respond(provider, Err(IntakeError::Rejected(e)));
     }
-    let answer = match forward(&url, timeout, headers, body).await {
+    let relayed = provider.relayed_headers();
+    let answer = match forward(&url, timeout, headers, relayed, body).await {
         Ok(answer) => answer,
         Err(e) => {
             tracing::warn!(
@@ -128,12 +129,13 @@ async fn forward(
     url: &str,
     timeout: Duration,
     headers: &HeaderMap,
+    relayed: &[&str],
     body: &Bytes,
 ) -> Result<Answer, RelayError> {
     let mut request = client().post(url).body(body.clone());
-    for name in [header::AUTHORIZATION, header::CONTENT_TYPE] {
-        if let Some(value) = headers.get(&name) {
-            request = request.header(name, value.clone());
+    for name in relayed {
+        if let Some(value) = headers.get(*name) {
+            request = request.header(*name, value.clone());
         }
     }
     let exchange = async {

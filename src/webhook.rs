@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -44,7 +44,11 @@ pub fn router(state: AppState) -> Router {
         router = router.route(
             &path,
             post(
-                move |State(state): State<AppState>, headers: HeaderMap, body: Bytes| async move {
+                move |State(state): State<AppState>,
+                      RawQuery(query): RawQuery,
+                      headers: HeaderMap,
+                      body: Bytes| async move {
+                    let headers = crate::providers::with_query(headers, query.as_deref());
                     if let Some(target) = crate::relay::target(&state, p.as_ref()) {
                         return crate::relay::handle(&state, p.as_ref(), target, &headers, &body)
                             .await;

@@ -52,10 +52,15 @@ pub async fn check(settings: &Settings) -> Report {
         }
     });
     for p in &providers {
-        if let Some(keys) = store_keys(p.name()) {
+        let secret = store_keys(p.name()).map(|k| k.secret).or_else(|| {
+            crate::providers::registry::STORES
+                .iter()
+                .find(|s| s.name == p.name())
+                .map(|s| s.secret)
+        });
+        if let Some(secret) = secret {
             report.summary.push(format!(
-                "{}: {}",
-                keys.secret,
+                "{secret}: {}",
                 set(p.missing_secret_hint().is_none())
             ));
         }

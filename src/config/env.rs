@@ -31,6 +31,8 @@ pub struct Secrets {
     pub discord_token: Option<Secret>,
     pub payhip_api_key: Option<Secret>,
     pub xsolla_secret_key: Option<Secret>,
+    /// The secrets of the stores in the provider registry's table, by variable name.
+    pub stores: super::StoreSecrets,
     /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
     pub metrics_token: Option<Secret>,
 }
@@ -89,6 +91,7 @@ impl Environment {
                 payhip_api_key: non_empty(PAYHIP_API_KEY).map(Secret),
                 xsolla_secret_key: non_empty(XSOLLA_SECRET_KEY).map(Secret),
                 metrics_token: non_empty("METRICS_TOKEN").map(Secret),
+                stores: super::StoreSecrets::from_lookup(non_empty),
             },
             database_url: non_empty("DATABASE_URL"),
             discord_api_base: non_empty("DISCORD_API_BASE"),

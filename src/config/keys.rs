@@ -23,7 +23,19 @@ const UNPRINTED: [&str; 7] = [
 /// so a new field is known without a list to keep up to date.
 static KNOWN: LazyLock<Value> = LazyLock::new(|| {
     let mut tree = serde_json::to_value(Config::default()).unwrap_or_default();
-    for path in UNPRINTED {
+    // The registry's stores have the same optional keys as Payhip's and Xsolla's sections.
+    let store_keys: Vec<String> = crate::providers::registry::STORES
+        .iter()
+        .filter(|s| s.is_tabled())
+        .flat_map(|s| {
+            ["webhookPath", "forwardUrl", "forwardTimeoutMs"].map(|k| format!("{}.{k}", s.section))
+        })
+        .collect();
+    for path in UNPRINTED
+        .iter()
+        .copied()
+        .chain(store_keys.iter().map(String::as_str))
+    {
         let mut node = &mut tree;
         let (sections, last) = path.rsplit_once('.').unwrap_or(("", path));
         for part in sections.split('.') {

@@ -89,6 +89,7 @@ impl Config {
             privacy => "privacy",
             delivery => "delivery",
         );
+        config.stores = super::StoreSections::read(&root, &mut problems);
         problems.extend(config.validate());
         let unknown = super::keys::unknown_keys(&root);
         if problems.is_empty() {
@@ -172,7 +173,7 @@ fn take_out(section: &mut Value, path: &serde_path_to_error::Path) -> bool {
         .is_some()
 }
 
-fn join_path(section: &str, inner: &str) -> String {
+pub(super) fn join_path(section: &str, inner: &str) -> String {
     if inner == "." || inner.is_empty() {
         section.to_owned()
     } else if inner.starts_with('[') {

@@ -18,6 +18,7 @@ pub mod env;
 mod keys;
 pub mod load;
 pub mod schema;
+mod stores;
 pub mod validate;
 pub mod values;
 mod words;
@@ -30,5 +31,6 @@ pub use schema::{
     Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,
     XSOLLA_DEFAULT_PATH,
 };
+pub use stores::{StoreSecrets, StoreSections};
 pub use validate::is_supported_database_url;
 pub use values::Color;

@@ -23,6 +23,9 @@ pub struct Config {
     pub notifications: Notifications,
     pub privacy: Privacy,
     pub delivery: Delivery,
+    /// The sections of the stores in the provider registry's table (`stripeConfig`, …).
+    #[serde(flatten)]
+    pub stores: super::StoreSections,
     /// Filled in when the file is read; see [`Config::unknown_keys`].
     #[serde(skip)]
     pub(super) unknown_keys: Vec<super::load::Problem>,

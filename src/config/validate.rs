@@ -17,6 +17,8 @@ impl Config {
         };
         let default_xsolla_path = XSOLLA_DEFAULT_PATH.to_owned();
         let mut seen: Vec<&str> = Vec::new();
+        let store_routes = self.stores.routes();
+        let store_routes = store_routes.iter().map(|(p, r)| (p.as_str(), Some(r)));
         for (path, route) in [
             (
                 "webhookConfig.webhookPath",
@@ -31,7 +33,10 @@ impl Config {
                         .unwrap_or(&default_xsolla_path),
                 ),
             ),
-        ] {
+        ]
+        .into_iter()
+        .chain(store_routes)
+        {
             let Some(route) = route else { continue };
             let well_formed = route.starts_with('/')
                 && route.len() > 1
@@ -64,7 +69,10 @@ impl Config {
         for (path, section) in [
             ("payhipConfig", &self.payhip_config),
             ("xsollaConfig", &self.xsolla_config),
-        ] {
+        ]
+        .into_iter()
+        .chain(self.stores.all())
+        {
             if let Some(url) = &section.forward_url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     bad(

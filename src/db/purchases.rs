@@ -5,7 +5,8 @@
 //!   `payment` and `order_paid`, in either order) is merged into the first: it may add items or
 //!   fees the first lacked, and is never counted or announced again.
 //! - A refund of the whole purchase counts once however many events describe it (`refund` and
-//!   `order_canceled`); partial refunds each count.
+//!   `order_canceled`); partial refunds each count; a report of everything refunded so far
+//!   (Lemon Squeezy's `order_refunded`) counts what it adds.
 //! - Money paid in a game's virtual currency is recorded as an event only, never in money tables.
 //! - A subscription's state follows the store's own dates; a cancellation is final for updates and
 //!   undone only by a start the store dates after it.
@@ -178,7 +179,23 @@ macro_rules! purchase_queries {
         }
 
         async fn record_refund(tx: &mut Tx<'_>, event_id: i64, e: &Event, r: &crate::domain::Refund, at: i64, rollups: &mut Rollups) -> Result<Facts, DbError> {
-            let whole = r.scope == crate::domain::RefundScope::Whole;
+            let (amount, whole) = match r.scope {
+                crate::domain::RefundScope::Cumulative => match cumulative_part(tx, event_id, e, r).await? {
+                    Some(amount) => (amount, false),
+                    None => {
+                        // Counted already, under a report of as much or more.
+                        let held_by: Option<i64> = sqlx::query_scalar(
+                            "SELECT MAX(event_id) FROM refunds WHERE provider = $1 AND sale_external_id = $2",
+                        )
+                        .bind(&e.provider)
+                        .bind(&r.sale_external_id)
+                        .fetch_one(&mut **tx)
+                        .await?;
+                        return Ok(held_by.map_or(Facts::Fresh, Facts::Merged));
+                    }
+                },
+                scope => (r.amount.clone(), scope == crate::domain::RefundScope::Whole),
+            };
             let recorded: Option<i64> = sqlx::query_scalar(
                 "INSERT INTO refunds (event_id, provider, sale_external_id, sale_event_id, \
                  occurred_at, amount_minor, currency, risk, whole_purchase) VALUES ($1, $2, $3, \
@@ -189,8 +206,8 @@ macro_rules! purchase_queries {
             .bind(&e.provider)
             .bind(&r.sale_external_id)
             .bind(at)
-            .bind(r.amount.minor)
-            .bind(&r.amount.currency)
+            .bind(amount.minor)
+            .bind(&amount.currency)
             .bind(r.risk.map(crate::domain::Risk::as_str))
             .bind(whole)
             .fetch_optional(&mut **tx)
@@ -206,8 +223,41 @@ macro_rules! purchase_queries {
                 .await?;
                 return Ok(held_by.map_or(Facts::Fresh, Facts::Merged));
             }
-            rollups.refund(at, &e.provider, &r.amount);
+            rollups.refund(at, &e.provider, &amount);
             Ok(Facts::Fresh)
+        }
+
+        /// What a report of everything refunded so far adds to the refunds counted for its sale,
+        /// or `None` when it adds nothing. The stored event is rewritten to that amount, so its
+        /// notice, `/sales` and `/export` show what this refund gave back.
+        async fn cumulative_part(tx: &mut Tx<'_>, event_id: i64, e: &Event, r: &crate::domain::Refund) -> Result<Option<crate::domain::Money>, DbError> {
+            let counted: Option<i64> = sqlx::query_scalar(
+                "SELECT CAST(SUM(amount_minor) AS BIGINT) FROM refunds \
+                 WHERE provider = $1 AND sale_external_id = $2 AND currency = $3",
+            )
+            .bind(&e.provider)
+            .bind(&r.sale_external_id)
+            .bind(&r.amount.currency)
+            .fetch_one(&mut **tx)
+            .await?;
+            let new = r.amount.minor.saturating_sub(counted.unwrap_or(0));
+            if new <= 0 {
+                return Ok(None);
+            }
+            let mut part = r.clone();
+            part.amount.minor = new;
+            let whole = r.original_total.as_ref().is_some_and(|t| t.minor == new);
+            part.scope = if whole { crate::domain::RefundScope::Whole } else { crate::domain::RefundScope::Partial };
+            let mut shown = e.clone();
+            shown.detail = Detail::Refund(part.clone());
+            let data = serde_json::to_string(&shown).map_err(|source| DbError::Corrupt { id: event_id, source })?;
+            sqlx::query("UPDATE events SET amount_minor = $1, data = $2 WHERE id = $3")
+                .bind(new)
+                .bind(data)
+                .bind(event_id)
+                .execute(&mut **tx)
+                .await?;
+            Ok(Some(part.amount))
         }
 
         /// Each event is placed in the subscription's history by the store's own date (start,

@@ -19,6 +19,23 @@ pub fn parse<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, Provide
     })
 }
 
+/// Like [`parse`], for a value found at `at` in the body (e.g. `data.object`): errors name the
+/// whole path.
+pub fn parse_at<T: serde::de::DeserializeOwned>(
+    value: &Value,
+    at: &str,
+) -> Result<T, ProviderError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner().to_string();
+        if path == "." {
+            ProviderError::Malformed(format!("`{at}`: {inner}"))
+        } else {
+            ProviderError::Malformed(format!("`{at}.{path}`: {inner}"))
+        }
+    })
+}
+
 /// A string, or a number written as a string. `null` and `""` are `None`.
 pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(match Value::deserialize(d)? {
@@ -94,4 +111,15 @@ fn kind(v: &Value) -> &'static str {
 /// Unix seconds to a UTC time; out-of-range values are treated as absent.
 pub fn unix_seconds(secs: Option<i64>) -> Option<chrono::DateTime<chrono::Utc>> {
     secs.and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+}
+
+/// An id that may come as a string or, when the store expanded it, as an object with an `id`
+/// (Stripe's expandable fields: `"payment_intent": "pi_…"` or `{"id": "pi_…", …}`).
+pub fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Value::deserialize(d)? {
+        Value::String(s) if s.trim().is_empty() => None,
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    })
 }

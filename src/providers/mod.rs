@@ -1,16 +1,22 @@
 //! The provider seam: each store is one module that verifies a request, translates it into a
 //! domain [`Event`] and says how to reply. The webhook router, storage and the outbox never name a
-//! provider; adding one means a module here and a line in [`registry`].
+//! provider; adding one means a module here and a line in [`registry::STORES`].
 
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
 
 use crate::config::{Config, ProviderConfig, Secrets};
 use crate::domain::Event;
 
+pub mod gumroad;
+pub mod kept;
+pub mod kofi;
+pub mod lemonsqueezy;
 pub mod lenient;
 pub mod payhip;
+pub mod registry;
+pub mod stripe;
 pub mod xsolla;
 
 /// Why a provider refused a request. The text is safe to show the sender: it names fields, never
@@ -79,8 +85,10 @@ pub trait Provider: Send + Sync + 'static {
     }
 
     /// The body as it is kept in the database: exactly as received unless it carries a secret.
+    /// A NUL byte, which PostgreSQL cannot store in text and no JSON or form body holds, is kept
+    /// as U+FFFD, so that a verified body that is not text is still kept.
     fn stored_body(&self, body: &[u8]) -> String {
-        String::from_utf8_lossy(body).into_owned()
+        String::from_utf8_lossy(body).replace('\0', "\u{FFFD}")
     }
 
     /// Whether this store's test payloads carry a signature that was verified. Payhip's test
@@ -89,16 +97,20 @@ pub trait Provider: Send + Sync + 'static {
         true
     }
 
+    /// The request headers the relay (`forwardUrl`) passes on with the body: those that carry
+    /// the store's signature, so the other server verifies the request exactly as the bot did.
+    fn relayed_headers(&self) -> &'static [&'static str] {
+        &["authorization", "content-type"]
+    }
+
     /// Logged once at start-up when the provider cannot verify anything yet.
     fn missing_secret_hint(&self) -> Option<&'static str>;
 }
 
-/// Every provider this build knows, configured from the secrets at hand.
+/// Every provider this build knows (the stores of [`registry::STORES`]), configured from the
+/// secrets at hand.
 pub fn registry(secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
-    vec![
-        std::sync::Arc::new(payhip::Payhip::new(secrets.payhip_api_key.as_ref())),
-        std::sync::Arc::new(xsolla::Xsolla::new(secrets.xsolla_secret_key.as_ref())),
-    ]
+    registry::providers(secrets)
 }
 
 /// Parses the body as a JSON object, the shape every provider sends.
@@ -117,4 +129,27 @@ pub fn json_object(body: &[u8]) -> Result<Value, ProviderError> {
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// The request's query string, as the router hands it to `parse`: Gumroad's pings are
+/// authenticated by a token in their URL only. Set by the router alone; a sender's own header of
+/// this name is dropped.
+pub const QUERY_HEADER: &str = "x-integrations-bot-query";
+
+/// `headers` with the query string under [`QUERY_HEADER`] (and no header of that name sent by
+/// the client).
+pub fn with_query(mut headers: HeaderMap, query: Option<&str>) -> HeaderMap {
+    headers.remove(QUERY_HEADER);
+    if let Some(value) = query.and_then(|q| HeaderValue::from_str(q).ok()) {
+        headers.insert(QUERY_HEADER, value);
+    }
+    headers
+}
+
+/// The first value of the query parameter `name`, decoded.
+pub fn query_param(headers: &HeaderMap, name: &str) -> Option<String> {
+    let query = headers.get(QUERY_HEADER)?.to_str().ok()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }

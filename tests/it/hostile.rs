@@ -21,7 +21,7 @@ fn cases() -> u32 {
         .unwrap_or(300)
 }
 
-fn runner() -> TestRunner {
+pub(super) fn runner() -> TestRunner {
     TestRunner::new(ProptestConfig {
         cases: cases(),
         failure_persistence: None,
@@ -30,7 +30,7 @@ fn runner() -> TestRunner {
 }
 
 /// Any JSON value, nested, with huge and odd numbers and unicode.
-fn json_value() -> impl Strategy<Value = Value> {
+pub(super) fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),

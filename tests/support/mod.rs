@@ -110,6 +110,12 @@ impl TestApp {
         let mut environment = Environment::default();
         environment.secrets.payhip_api_key = Some(Secret::new(PAYHIP_KEY));
         environment.secrets.xsolla_secret_key = Some(Secret::new(XSOLLA_SECRET));
+        for (name, value) in STORE_SECRETS {
+            environment
+                .secrets
+                .stores
+                .set(name, Some(Secret::new(value)));
+        }
         environment.database_url = Some(database_url.to_owned());
         env(&mut environment);
         let settings = Settings::resolve(config, environment, None);
@@ -166,6 +172,23 @@ impl TestApp {
     }
 }
 
+/// The bodies kept in `events.raw`, read straight from the database.
+pub async fn raw_bodies(app: &TestApp) -> Vec<String> {
+    let url = app.running.state.settings().database_url.clone();
+    let query = "SELECT raw FROM events ORDER BY id";
+    if url.starts_with("sqlite") {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    } else {
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let rows = sqlx::query_scalar(query).fetch_all(&pool).await.unwrap();
+        pool.close().await;
+        rows
+    }
+}
+
 pub const XSOLLA_SECRET: &str = "test-xsolla-secret-key";
 
 /// An Xsolla fixture's exact bytes and the `Authorization` value that signs them.
@@ -175,3 +198,109 @@ pub fn xsolla_signed(name: &str) -> (Vec<u8>, String) {
     let sig = integrations_bot::providers::xsolla::signature(&body, &Secret::new(XSOLLA_SECRET));
     (body, format!("Signature {sig}"))
 }
+
+/// The secrets every test app has for the stores of the registry's table.
+pub const STORE_SECRETS: [(&str, &str); 4] = [
+    ("STRIPE_WEBHOOK_SECRET", STRIPE_SECRET),
+    ("LEMONSQUEEZY_SIGNING_SECRET", LEMONSQUEEZY_SECRET),
+    ("GUMROAD_WEBHOOK_TOKEN", GUMROAD_TOKEN),
+    ("KOFI_VERIFICATION_TOKEN", KOFI_TOKEN),
+];
+
+pub const STRIPE_SECRET: &str = "whsec_test_integrations_bot";
+
+/// A Stripe fixture's exact bytes and the `Stripe-Signature` Stripe would send with it now.
+pub fn stripe_signed(name: &str) -> (Vec<u8>, String) {
+    let body =
+        std::fs::read(fixtures_dir().join(format!("stripe/{name}.json"))).expect("fixture exists");
+    let header = stripe_signature(&body, chrono::Utc::now().timestamp());
+    (body, header)
+}
+
+pub fn stripe_signature(body: &[u8], timestamp: i64) -> String {
+    integrations_bot::providers::stripe::signature_header(
+        timestamp,
+        body,
+        &Secret::new(STRIPE_SECRET),
+    )
+}
+
+/// Every Stripe fixture.
+pub const STRIPE_EVENTS: [&str; 9] = [
+    "checkout_session_completed",
+    "payment_intent_succeeded",
+    "payment_intent_succeeded_jpy",
+    "charge_refunded_partial",
+    "charge_refunded_full",
+    "charge_dispute_created",
+    "customer_subscription_created",
+    "customer_subscription_deleted",
+    "invoice_paid",
+];
+
+pub const LEMONSQUEEZY_SECRET: &str = "test-lemonsqueezy-signing-secret";
+
+/// A Lemon Squeezy fixture's exact bytes and its `X-Signature`.
+pub fn lemonsqueezy_signed(name: &str) -> (Vec<u8>, String) {
+    let body = std::fs::read(fixtures_dir().join(format!("lemonsqueezy/{name}.json")))
+        .expect("fixture exists");
+    let sig = integrations_bot::providers::lemonsqueezy::signature(
+        &body,
+        &Secret::new(LEMONSQUEEZY_SECRET),
+    );
+    (body, sig)
+}
+
+/// Every Lemon Squeezy fixture.
+pub const LEMONSQUEEZY_EVENTS: [&str; 8] = [
+    "order_created",
+    "order_refunded_partial",
+    "order_refunded_full",
+    "subscription_created",
+    "subscription_cancelled",
+    "subscription_expired",
+    "subscription_payment_success_initial",
+    "subscription_payment_success_renewal",
+];
+
+pub const GUMROAD_TOKEN: &str = "test-gumroad-ping-token";
+
+/// A Gumroad fixture: the form body as Gumroad posts it (without the file's final newline).
+pub fn gumroad_form(name: &str) -> Vec<u8> {
+    let text = std::fs::read_to_string(fixtures_dir().join(format!("gumroad/{name}.form")))
+        .expect("fixture exists");
+    text.trim_end().as_bytes().to_vec()
+}
+
+/// Every Gumroad fixture but the test ping.
+pub const GUMROAD_EVENTS: [&str; 8] = [
+    "sale",
+    "refund_partial",
+    "refund",
+    "dispute",
+    "dispute_won",
+    "cancellation",
+    "subscription_ended",
+    "subscription_restarted",
+];
+
+pub const KOFI_TOKEN: &str = "5e4d3c2b-1a09-4f8e-9d7c-6b5a49382716";
+
+/// A Ko-fi fixture as Ko-fi posts it: `data=<the JSON>` with `token` as its verification token.
+pub fn kofi_form(name: &str, token: &str) -> Vec<u8> {
+    let mut data = fixture(&format!("kofi/{name}.json"));
+    data["verification_token"] = Value::String(token.to_owned());
+    form_urlencoded::Serializer::new(String::new())
+        .append_pair("data", &data.to_string())
+        .finish()
+        .into_bytes()
+}
+
+/// Every Ko-fi fixture.
+pub const KOFI_EVENTS: [&str; 5] = [
+    "donation",
+    "subscription_first",
+    "subscription_renewal",
+    "commission",
+    "shop_order",
+];

@@ -99,6 +99,14 @@ pub enum ProviderChoice {
     Payhip,
     #[name = "xsolla"]
     Xsolla,
+    #[name = "stripe"]
+    Stripe,
+    #[name = "lemonsqueezy"]
+    LemonSqueezy,
+    #[name = "gumroad"]
+    Gumroad,
+    #[name = "kofi"]
+    Kofi,
 }
 
 impl ProviderChoice {
@@ -106,6 +114,10 @@ impl ProviderChoice {
         match self {
             ProviderChoice::Payhip => "payhip",
             ProviderChoice::Xsolla => "xsolla",
+            ProviderChoice::Stripe => "stripe",
+            ProviderChoice::LemonSqueezy => "lemonsqueezy",
+            ProviderChoice::Gumroad => "gumroad",
+            ProviderChoice::Kofi => "kofi",
         }
     }
 }
