@@ -26,6 +26,7 @@
 //! # Where is …
 //! - the promise "committed before 2xx": [`webhook::intake`] awaits [`db::writer::Writer::insert`].
 //! - a store's signature check: `parse` in its module under [`providers`].
+//! - a store's config section, default path and secret variable: [`providers::registry::STORES`].
 //! - why a notice was not sent: [`outbox::route`] (where it goes), `outbox::worker` (what happened).
 //! - what `/stats` adds up: [`stats::report`] over the roll-ups in [`db`].
 
