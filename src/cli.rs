@@ -186,6 +186,16 @@ async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
                 chrono::Utc::now(),
                 tz,
             )?;
+            // Run from another folder, a relative SQLite path would name an empty new database
+            // and the report would say "no sales": say where the bot's data was expected instead.
+            if let Some(file) = crate::db::Store::sqlite_file(&settings.database_url) {
+                if !file.exists() {
+                    anyhow::bail!(
+                        "no database at {}: run this in the bot's folder (where its data/ folder is), or pass --config or set DATABASE_URL",
+                        file.display()
+                    );
+                }
+            }
             let store = crate::db::Store::connect(&settings.database_url).await?;
             let filter = crate::stats::Filter { provider, product };
             let report = crate::stats::report(&store, &period, &filter, tz).await?;

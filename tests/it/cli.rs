@@ -196,3 +196,19 @@ async fn simulate_says_where_the_notice_went_or_why_nowhere() {
     bot.child.kill().unwrap();
     bot.child.wait().unwrap();
 }
+
+#[test]
+fn stats_from_another_folder_names_the_missing_database_instead_of_reporting_no_sales() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("config.json"), "{}").unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_integrations-bot"))
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .arg("stats")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no database at data/sales.db"), "{err}");
+    assert!(!dir.path().join("data").exists(), "nothing was created");
+}
