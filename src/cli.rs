@@ -429,7 +429,7 @@ fn explain_destinations(
     let config = &settings.config;
     let destinations: Vec<String> = crate::outbox::route(config, &config.payhip_config, &event)
         .iter()
-        .filter_map(|d| crate::outbox::Destination::parse(d))
+        .filter_map(|d| crate::notice::destination::Destination::parse(d))
         .map(|d| d.to_string())
         .collect();
     if destinations.is_empty() {

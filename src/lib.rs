@@ -12,7 +12,7 @@
 //! - [`relay`]: passes a verified webhook on to the seller's own server first (`forwardUrl`).
 //! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
 //!   silence every notice.
-//! - [`discord`]: the gateway, the slash commands, the REST client, and notice rendering.
+//! - [`discord`]: the gateway, the slash commands and the REST client.
 //! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
 //! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.
 //! - [`import_js`]: one-off import of the earlier JavaScript bot's history.
@@ -21,6 +21,7 @@
 //! - [`db`]: storage for SQLite and PostgreSQL; [`db::writer`] is the group-commit intake writer.
 //! - [`config`]: config.json, the environment and secrets.
 //! - [`state`]: the one shared state of axum and poise.
+//! - [`notice`]: what a notice looks like (message, embed, template, escaping, destination); pure.
 //! - [`domain`]: the provider-neutral model: events, money, customers.
 //!
 //! # Where is …
@@ -28,6 +29,7 @@
 //! - a store's signature check: `parse` in its module under [`providers`].
 //! - a store's config section, default path and secret variable: [`providers::registry::STORES`].
 //! - why a notice was not sent: [`outbox::route`] (where it goes), `outbox::worker` (what happened).
+//! - how a notice reads, and what a seller's template may say: [`notice::embed`], [`notice::template`].
 //! - what `/stats` adds up: [`stats::report`] over the roll-ups in [`db`].
 
 pub mod app;
@@ -40,6 +42,7 @@ pub mod discord;
 pub mod domain;
 pub mod import_js;
 pub mod metrics;
+pub mod notice;
 pub mod outbox;
 pub mod providers;
 pub mod relay;

@@ -11,7 +11,6 @@
 //! Secrets never live in [`Config`] itself; see [`Secrets`]. What needs the providers or the
 //! running app lives above: `check` (what `check-config` reports beyond the file) and `reload`
 //! (changes while the bot runs, and the guard `/config set` shares with hand edits).
-//! `validate` still reaches up to `discord::template` for the placeholder warnings.
 
 pub mod edit;
 pub mod env;

@@ -170,7 +170,7 @@ impl Config {
         let mut out = Vec::new();
         for kind in NoticeKind::ALL {
             if let Some(template) = &self.notifications.for_kind(kind).message {
-                for name in crate::discord::template::unknown_placeholders(template) {
+                for name in crate::notice::template::unknown_placeholders(template) {
                     out.push(format!(
                         "notifications.{}.message: unknown placeholder {name} is left as written",
                         kind.config_key()

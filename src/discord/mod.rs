@@ -1,14 +1,8 @@
-//! Everything Discord: the message shapes and embeds (pure), templates, and the REST client the
-//! outbox posts with.
+//! Everything that talks to Discord: the gateway and its slash commands, the REST client the
+//! outbox posts with, and the invite link. What a notice looks like is in [`crate::notice`].
 
 pub mod bot;
 pub mod commands;
-pub mod embed;
-pub mod escape;
-#[cfg(test)]
-mod inert_tests;
 pub mod invite;
-pub mod message;
 pub mod rest;
-pub mod template;
 pub mod views;

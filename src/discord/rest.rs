@@ -9,9 +9,9 @@ use reqwest::header::{HeaderMap, AUTHORIZATION};
 use reqwest::StatusCode;
 use serde::Deserialize;
 
-use super::message::Message;
 use crate::config::Secret;
 use crate::domain::DiscordWebhook;
+use crate::notice::message::Message;
 
 pub const DISCORD_ORIGIN: &str = "https://discord.com";
 
@@ -385,7 +385,7 @@ fn interpret(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<Pos
         s @ 400..=499 => Err(PostError::Refused {
             status: s,
             code: error.code,
-            message: super::message::truncate(&error.message, 200),
+            message: crate::notice::message::truncate(&error.message, 200),
         }),
         s => Err(PostError::Unavailable(s)),
     }

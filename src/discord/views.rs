@@ -3,10 +3,10 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use super::escape;
-use super::message::{Embed, Field, Footer};
 use crate::db::StoredEvent;
 use crate::domain::{Detail, Event, EventKind, Item, Money};
+use crate::notice::escape;
+use crate::notice::message::{Embed, Field, Footer};
 use crate::stats::words::count;
 use crate::stats::Report;
 

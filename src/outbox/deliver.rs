@@ -11,13 +11,13 @@ use sha2::Digest;
 use super::hint::fix_hint;
 use super::policy::{Failure, Next, Policy};
 use super::worker::Inner;
-use super::Destination;
 use crate::config::Config;
 use crate::db::{Claimed, DbError};
-use crate::discord::embed::{self, Style};
-use crate::discord::message::{Footer, Message};
 use crate::discord::rest::{LookupError, PostError, Target};
 use crate::domain::{DiscordWebhook, Event};
+use crate::notice::destination::Destination;
+use crate::notice::embed::{self, Style};
+use crate::notice::message::{Footer, Message};
 
 /// A pace shorter than this is slept in place; a longer one reschedules the destination.
 const SLEEP_PACE_MS: i64 = 1_000;
@@ -227,7 +227,7 @@ impl Inner {
 
     async fn give_up(&self, token: &str, row: &Claimed, why: &str) -> Result<Flow, DbError> {
         self.state.store().dead_letter(row.id, token, why).await?;
-        let to = super::Destination::parse(&row.destination)
+        let to = Destination::parse(&row.destination)
             .map_or_else(|| "an unreadable destination".to_owned(), |d| d.to_string());
         tracing::error!(notice = row.id, event = row.event_id, to = %to, "notice dead-lettered: {why}");
         Ok(Flow::Next)
@@ -344,7 +344,7 @@ fn mark(message: &mut Message, marker: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::discord::message::{AllowedMentions, Embed};
+    use crate::notice::message::{AllowedMentions, Embed};
 
     fn message(footer: Option<&str>) -> Message {
         Message {

@@ -1,7 +1,7 @@
 //! What the seller should do when Discord refuses a notice, in words that name the fix.
 
-use super::Destination;
 use crate::discord::rest::PostError;
+use crate::notice::destination::Destination;
 
 /// What the seller should do about a refusal, in words.
 pub(super) fn fix_hint(destination: &Destination, error: &PostError) -> String {

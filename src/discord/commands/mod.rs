@@ -3,8 +3,8 @@
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
-use super::message::Embed;
 use crate::db::DbError;
+use crate::notice::message::Embed;
 use crate::state::AppState;
 use crate::stats::PeriodError;
 
