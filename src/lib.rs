@@ -8,11 +8,12 @@
 //! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
 //! - [`check`]: `check-config`: every problem between the files and a posted notice, said once.
 //! - [`metrics`]: `/metrics`, off the public port unless asked for.
-//! - [`webhook`]: the HTTP routes and the intake path: verify, translate, route, commit, answer.
+//! - [`webhook`]: the HTTP routes, one per store, and `/healthz`.
 //! - [`relay`]: passes a verified webhook on to the seller's own server first (`forwardUrl`).
 //! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
 //!   silence every notice.
 //! - [`discord`]: the gateway, the slash commands and the REST client.
+//! - [`intake`]: the one intake path of every entry point: verify, translate, route, commit, answer.
 //! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
 //! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.
 //! - [`import_js`]: one-off import of the earlier JavaScript bot's history.
@@ -25,9 +26,9 @@
 //! - [`domain`]: the provider-neutral model: events, money, customers.
 //!
 //! # Where is …
-//! - the promise "committed before 2xx": [`webhook::intake`] awaits [`db::writer::Writer::insert`].
+//! - the promise "committed before 2xx": [`intake::intake`] awaits [`db::writer::Writer::insert`].
 //! - a store's signature check: `parse` in its module under [`providers`].
-//! - a store's config section, default path and secret variable: [`providers::registry::STORES`].
+//! - a store's config section, default path and secret variable: [`config::table::STORES`].
 //! - why a notice was not sent: [`outbox::route`] (where it goes), `outbox::worker` (what happened).
 //! - how a notice reads, and what a seller's template may say: [`notice::embed`], [`notice::template`].
 //! - what `/stats` adds up: [`stats::report`] over the roll-ups in [`db`].
@@ -41,6 +42,7 @@ pub mod db;
 pub mod discord;
 pub mod domain;
 pub mod import_js;
+pub mod intake;
 pub mod metrics;
 pub mod notice;
 pub mod outbox;

@@ -28,9 +28,9 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::json;
 
+use crate::intake::{intake, log_safe, respond, IntakeError};
 use crate::providers::Provider;
 use crate::state::AppState;
-use crate::webhook::{intake, log_safe, respond, IntakeError};
 
 /// How long the game server may take by default: well inside the time a webhook sender waits.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);

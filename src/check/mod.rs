@@ -52,12 +52,7 @@ pub async fn check(settings: &Settings) -> Report {
         }
     });
     for p in &providers {
-        let secret = store_keys(p.name()).map(|k| k.secret).or_else(|| {
-            crate::providers::registry::STORES
-                .iter()
-                .find(|s| s.name == p.name())
-                .map(|s| s.secret)
-        });
+        let secret = crate::config::table::find(p.name()).map(|k| k.secret);
         if let Some(secret) = secret {
             report.summary.push(format!(
                 "{secret}: {}",

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::schema::{Config, DEFAULT_DATABASE_URL};
+use super::table::StoreKeys;
 
 /// A secret string: its `Debug` and `Display` never show the value.
 #[derive(Clone)]
@@ -31,42 +32,20 @@ pub struct Secrets {
     pub discord_token: Option<Secret>,
     pub payhip_api_key: Option<Secret>,
     pub xsolla_secret_key: Option<Secret>,
-    /// The secrets of the stores in the provider registry's table, by variable name.
+    /// The secrets of the stores in [`super::table`], by variable name.
     pub stores: super::StoreSecrets,
     /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
     pub metrics_token: Option<Secret>,
 }
 
-/// Where a store's settings and secret are named, for messages that tell a seller what to set.
-#[derive(Debug, Clone, Copy)]
-pub struct StoreKeys {
-    /// Its section in config.json.
-    pub section: &'static str,
-    /// The variable holding its secret.
-    pub secret: &'static str,
-    /// Where the store shows that secret.
-    pub secret_source: &'static str,
+/// Payhip's or Xsolla's keys; `None` for the other stores. Only these two are named where
+/// `check-config` lists the secrets to set and the `eventTypes` switched on (see `check`).
+pub fn store_keys(name: &str) -> Option<&'static StoreKeys> {
+    super::table::find(name).filter(|k| !k.is_tabled())
 }
 
-/// The keys of the store the provider registry calls `name`.
-pub fn store_keys(name: &str) -> Option<StoreKeys> {
-    match name {
-        "payhip" => Some(StoreKeys {
-            section: "payhipConfig",
-            secret: PAYHIP_API_KEY,
-            secret_source: "Payhip: Settings > Developer",
-        }),
-        "xsolla" => Some(StoreKeys {
-            section: "xsollaConfig",
-            secret: XSOLLA_SECRET_KEY,
-            secret_source: "Xsolla: Project settings > Webhooks > Secret key",
-        }),
-        _ => None,
-    }
-}
-
-const PAYHIP_API_KEY: &str = "PAYHIP_API_KEY";
-const XSOLLA_SECRET_KEY: &str = "XSOLLA_SECRET_KEY";
+const PAYHIP_API_KEY: &str = super::table::PAYHIP.secret;
+const XSOLLA_SECRET_KEY: &str = super::table::XSOLLA.secret;
 
 #[derive(Debug, Clone, Default)]
 pub struct Environment {

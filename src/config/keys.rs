@@ -23,10 +23,8 @@ const UNPRINTED: [&str; 7] = [
 /// so a new field is known without a list to keep up to date.
 static KNOWN: LazyLock<Value> = LazyLock::new(|| {
     let mut tree = serde_json::to_value(Config::default()).unwrap_or_default();
-    // The registry's stores have the same optional keys as Payhip's and Xsolla's sections.
-    let store_keys: Vec<String> = crate::providers::registry::STORES
-        .iter()
-        .filter(|s| s.is_tabled())
+    // The table's stores have the same optional keys as Payhip's and Xsolla's sections.
+    let store_keys: Vec<String> = super::table::tabled()
         .flat_map(|s| {
             ["webhookPath", "forwardUrl", "forwardTimeoutMs"].map(|k| format!("{}.{k}", s.section))
         })

@@ -6,7 +6,8 @@
 //!   (`words`), with keys the bot does not read found and matched to the nearest it does (`keys`);
 //! - [`validate`]: relations and formats serde cannot check, and warnings;
 //! - [`env`]: secrets, environment overrides, and the [`Settings`] resolved from both;
-//! - [`edit`]: `/config set`, one key changed with the rest of the file kept.
+//! - [`edit`]: `/config set`, one key changed with the rest of the file kept;
+//! - [`table`]: every store's section, default path and secret variable, read by name (`stores`).
 //!
 //! Secrets never live in [`Config`] itself; see [`Secrets`]. What needs the providers or the
 //! running app lives above: `check` (what `check-config` reports beyond the file) and `reload`
@@ -18,12 +19,13 @@ mod keys;
 pub mod load;
 pub mod schema;
 mod stores;
+pub mod table;
 pub mod validate;
 pub mod values;
 mod words;
 
 pub use edit::{edit, write_atomically, EDITABLE_KEYS};
-pub use env::{redact_url, store_keys, Environment, Secret, Secrets, Settings, StoreKeys};
+pub use env::{redact_url, store_keys, Environment, Secret, Secrets, Settings};
 pub use load::{ConfigError, Problem};
 pub use schema::{
     Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
@@ -31,5 +33,6 @@ pub use schema::{
     XSOLLA_DEFAULT_PATH,
 };
 pub use stores::{StoreSecrets, StoreSections};
+pub use table::StoreKeys;
 pub use validate::is_supported_database_url;
 pub use values::Color;

@@ -23,7 +23,7 @@ pub struct Config {
     pub notifications: Notifications,
     pub privacy: Privacy,
     pub delivery: Delivery,
-    /// The sections of the stores in the provider registry's table (`stripeConfig`, …).
+    /// The sections of the stores in [`super::table`] (`stripeConfig`, …).
     #[serde(flatten)]
     pub stores: super::StoreSections,
     /// Filled in when the file is read; see [`Config::unknown_keys`].

@@ -1,4 +1,4 @@
-//! The sections and secrets of the stores the provider registry lists in its table
+//! The sections and secrets of the stores listed in [`super::table`]
 //! (`stripeConfig` and `STRIPE_WEBHOOK_SECRET`, `gumroadConfig` and `GUMROAD_WEBHOOK_TOKEN`, …).
 //! They are read by the keys the table names, so a new store adds nothing here. Payhip and Xsolla
 //! keep the fields of their own they had before the table.
@@ -13,12 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::load::join_path;
+use super::table::tabled;
 use super::{Problem, ProviderConfig, Secret};
-use crate::providers::registry::{self, Store};
-
-fn tabled() -> impl Iterator<Item = &'static Store> {
-    registry::STORES.iter().filter(|s| s.is_tabled())
-}
 
 /// What a store's section means when the file has none.
 static DEFAULT: LazyLock<ProviderConfig> = LazyLock::new(ProviderConfig::default);
@@ -34,7 +30,7 @@ impl StoreSections {
         self.0.get(key).unwrap_or(&DEFAULT)
     }
 
-    /// The section `key`, to change it. `None` for a key no store in the registry has.
+    /// The section `key`, to change it. `None` for a key no store in the table has.
     pub fn section_mut(&mut self, key: &str) -> Option<&mut ProviderConfig> {
         let store = tabled().find(|s| s.section == key)?;
         Some(self.0.entry(store.section).or_default())

@@ -1,6 +1,7 @@
 //! The provider seam: each store is one module that verifies a request, translates it into a
 //! domain [`Event`] and says how to reply. The webhook router, storage and the outbox never name a
-//! provider; adding one means a module here and a line in [`registry::STORES`].
+//! provider; adding one means a module here, its keys in
+//! [`crate::config::table`] and a line in [`registry::STORES`].
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::{DateTime, Utc};

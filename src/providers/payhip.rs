@@ -15,7 +15,7 @@ use crate::domain::{
     Sale, Subscription,
 };
 
-pub const NAME: &str = "payhip";
+pub const NAME: &str = crate::config::table::PAYHIP.name;
 
 pub struct Payhip {
     /// Lowercase hex SHA-256 of the API key, computed once.

@@ -75,8 +75,7 @@ pub async fn test(
     let body = crate::providers::payhip::sample(kind, &key, Utc::now())
         .ok_or_else(|| CommandError::Internal(format!("no sample for {kind}")))?;
     let bytes = serde_json::to_vec(&body).map_err(|e| CommandError::Internal(e.to_string()))?;
-    let result =
-        crate::webhook::intake(state, provider.as_ref(), &Default::default(), &bytes).await;
+    let result = crate::intake::intake(state, provider.as_ref(), &Default::default(), &bytes).await;
     let text = match result {
         Ok(_) => format!("A test `{kind}` event went through the pipeline; its notice (marked TEST) is on its way. It is not counted in stats."),
         Err(e) => {

@@ -13,27 +13,22 @@ use subtle::ConstantTimeEq;
 use super::kept::{self, Known};
 use super::registry::Store;
 use super::{query_param, Provider, ProviderError};
-use crate::config::{Config, ProviderConfig, Secret};
+use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
 mod fields;
 mod translate;
 
-pub const NAME: &str = "gumroad";
+pub const NAME: &str = table::GUMROAD.name;
 
-const SECRET_VAR: &str = "GUMROAD_WEBHOOK_TOKEN";
-const SELLER_VAR: &str = "GUMROAD_SELLER_ID";
+const SECRET_VAR: &str = table::GUMROAD.secret;
+const SELLER_VAR: &str = table::GUMROAD.also[0];
 
 const NOT_CONFIGURED: &str = "Gumroad pings are not enabled: set GUMROAD_WEBHOOK_TOKEN to a long random secret of your own, add ?token=<that secret> to the ping URL you give Gumroad, then restart the bot";
 
 /// The registry's entry for Gumroad.
 pub const STORE: Store = Store {
-    name: NAME,
-    section: "gumroadConfig",
-    default_path: "/webhook/gumroad",
-    secret: SECRET_VAR,
-    secret_source: "a secret of your own, also put in the ping URL as ?token=…",
-    also: &[SELLER_VAR],
+    keys: &table::GUMROAD,
     build: |s| {
         std::sync::Arc::new(Gumroad::new(
             s.stores.get(SECRET_VAR),
@@ -82,11 +77,11 @@ impl Provider for Gumroad {
     }
 
     fn route(&self, config: &Config) -> String {
-        STORE.route(config)
+        table::GUMROAD.route(config)
     }
 
     fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
-        STORE.settings(config)
+        table::GUMROAD.settings(config)
     }
 
     fn missing_secret_hint(&self) -> Option<&'static str> {

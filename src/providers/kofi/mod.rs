@@ -11,27 +11,22 @@ use subtle::ConstantTimeEq;
 use super::kept::{self, Known};
 use super::registry::Store;
 use super::{Provider, ProviderError};
-use crate::config::{Config, ProviderConfig, Secret};
+use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
 mod translate;
 
 pub use translate::translate;
 
-pub const NAME: &str = "kofi";
+pub const NAME: &str = table::KOFI.name;
 
-const SECRET_VAR: &str = "KOFI_VERIFICATION_TOKEN";
+const SECRET_VAR: &str = table::KOFI.secret;
 
 const NOT_CONFIGURED: &str = "Ko-fi webhooks are not enabled: set KOFI_VERIFICATION_TOKEN to the verification token shown in Ko-fi (More > API > Webhooks > Advanced), then restart the bot";
 
 /// The registry's entry for Ko-fi.
 pub const STORE: Store = Store {
-    name: NAME,
-    section: "kofiConfig",
-    default_path: "/webhook/kofi",
-    secret: SECRET_VAR,
-    secret_source: "Ko-fi: More > API > Webhooks > Advanced > Verification token",
-    also: &[],
+    keys: &table::KOFI,
     build: |s| std::sync::Arc::new(Kofi::new(s.stores.get(SECRET_VAR))),
 };
 
@@ -74,11 +69,11 @@ impl Provider for Kofi {
     }
 
     fn route(&self, config: &Config) -> String {
-        STORE.route(config)
+        table::KOFI.route(config)
     }
 
     fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
-        STORE.settings(config)
+        table::KOFI.settings(config)
     }
 
     fn missing_secret_hint(&self) -> Option<&'static str> {

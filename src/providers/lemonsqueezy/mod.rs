@@ -13,27 +13,22 @@ use subtle::ConstantTimeEq;
 use super::kept::{self, Known};
 use super::registry::Store;
 use super::{json_object, Provider, ProviderError};
-use crate::config::{Config, ProviderConfig, Secret};
+use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
 mod translate;
 
 pub use translate::translate;
 
-pub const NAME: &str = "lemonsqueezy";
+pub const NAME: &str = table::LEMONSQUEEZY.name;
 
-const SECRET_VAR: &str = "LEMONSQUEEZY_SIGNING_SECRET";
+const SECRET_VAR: &str = table::LEMONSQUEEZY.secret;
 
 const NOT_CONFIGURED: &str = "Lemon Squeezy webhooks are not enabled: set LEMONSQUEEZY_SIGNING_SECRET to the signing secret you gave the webhook in Lemon Squeezy (Settings > Webhooks), then restart the bot";
 
 /// The registry's entry for Lemon Squeezy.
 pub const STORE: Store = Store {
-    name: NAME,
-    section: "lemonSqueezyConfig",
-    default_path: "/webhook/lemonsqueezy",
-    secret: SECRET_VAR,
-    secret_source: "Lemon Squeezy: Settings > Webhooks > your webhook > Signing secret",
-    also: &[],
+    keys: &table::LEMONSQUEEZY,
     build: |s| std::sync::Arc::new(LemonSqueezy::new(s.stores.get(SECRET_VAR))),
 };
 
@@ -67,11 +62,11 @@ impl Provider for LemonSqueezy {
     }
 
     fn route(&self, config: &Config) -> String {
-        STORE.route(config)
+        table::LEMONSQUEEZY.route(config)
     }
 
     fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
-        STORE.settings(config)
+        table::LEMONSQUEEZY.settings(config)
     }
 
     fn missing_secret_hint(&self) -> Option<&'static str> {

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 use super::kept::{self, Known};
 use super::registry::Store;
 use super::{json_object, Provider, ProviderError};
-use crate::config::{Config, ProviderConfig, Secret};
+use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
 mod payload;
@@ -25,23 +25,18 @@ mod translate;
 
 pub use translate::{money, translate};
 
-pub const NAME: &str = "stripe";
+pub const NAME: &str = table::STRIPE.name;
 
 /// How old a signature may be: Stripe's libraries' `DEFAULT_TOLERANCE`.
 pub const TOLERANCE_SECONDS: i64 = 300;
 
 const NOT_CONFIGURED: &str = "Stripe webhooks are not enabled: set STRIPE_WEBHOOK_SECRET to the signing secret (whsec_…) of this endpoint in Stripe (Developers > Webhooks), then restart the bot";
 
-const SECRET_VAR: &str = "STRIPE_WEBHOOK_SECRET";
+const SECRET_VAR: &str = table::STRIPE.secret;
 
 /// The registry's entry for Stripe.
 pub const STORE: Store = Store {
-    name: NAME,
-    section: "stripeConfig",
-    default_path: "/webhook/stripe",
-    secret: SECRET_VAR,
-    secret_source: "Stripe: Developers > Webhooks > your endpoint > Signing secret",
-    also: &[],
+    keys: &table::STRIPE,
     build: |s| std::sync::Arc::new(Stripe::new(s.stores.get(SECRET_VAR))),
 };
 
@@ -129,11 +124,11 @@ impl Provider for Stripe {
     }
 
     fn route(&self, config: &Config) -> String {
-        STORE.route(config)
+        table::STRIPE.route(config)
     }
 
     fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
-        STORE.settings(config)
+        table::STRIPE.settings(config)
     }
 
     fn missing_secret_hint(&self) -> Option<&'static str> {

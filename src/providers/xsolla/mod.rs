@@ -23,7 +23,7 @@ mod translate;
 
 pub use translate::translate;
 
-pub const NAME: &str = "xsolla";
+pub const NAME: &str = crate::config::table::XSOLLA.name;
 pub use crate::config::XSOLLA_DEFAULT_PATH as DEFAULT_PATH;
 
 const NOT_CONFIGURED: &str = "Xsolla webhooks are not enabled: set XSOLLA_SECRET_KEY to the secret key shown in Xsolla under Project settings > Webhooks, then restart the bot";
