@@ -9,6 +9,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::{Clock, SystemClock};
 pub use crate::config::redact_url;
 use crate::config::Settings;
 use crate::db::writer::Writer;
@@ -50,6 +51,14 @@ impl Running {
 
 /// Connects the database, binds the webhook port and starts every loop.
 pub async fn start(settings: Settings) -> anyhow::Result<Running> {
+    start_with_clock(settings, Arc::new(SystemClock)).await
+}
+
+/// [`start`] on a given clock: tests pass a [`crate::clock::ManualClock`] to drive time.
+pub async fn start_with_clock(
+    settings: Settings,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<Running> {
     for warning in settings.config.warnings() {
         tracing::warn!("{warning}");
     }
@@ -119,7 +128,7 @@ pub async fn start(settings: Settings) -> anyhow::Result<Running> {
         settings.secrets.discord_token.as_ref(),
     )
     .context("cannot set up the HTTP client for Discord")?;
-    let state = AppState::new(settings, store.clone(), writer, providers, wakeup);
+    let state = AppState::new(settings, store.clone(), writer, providers, wakeup, clock);
     let http_stats = Arc::new(serve::Stats::default());
     let mut router = webhook::router(state.clone());
     if state.settings().secrets.metrics_token.is_some() {

@@ -5,7 +5,6 @@
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use serde_json::json;
 
 use crate::bounds;
@@ -30,14 +29,14 @@ pub async fn intake(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(Stored, crate::domain::Event), IntakeError> {
-    let received_at = Utc::now();
+    let received_at = state.clock().now();
     let mut event = provider.parse(headers, body, received_at)?;
     bounds::clean(&mut event);
     let config = state.config();
     let settings = provider.settings(&config);
     if event.test && !event.test_signed && !provider.signs_tests() {
         let gate = state.unsigned_tests();
-        let now = std::time::Instant::now();
+        let now = state.clock().instant();
         if !gate.arrive(settings.announce_tests, now) {
             if gate.may_log(now) {
                 let why = if settings.announce_tests {

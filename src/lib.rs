@@ -22,6 +22,7 @@
 //! - [`db`]: storage for SQLite and PostgreSQL; [`db::writer`] is the group-commit intake writer.
 //! - [`config`]: config.json, the environment and secrets.
 //! - [`state`]: the one shared state of axum and poise.
+//! - [`clock`]: the one clock the app reads; tests drive a [`clock::ManualClock`].
 //! - [`notice`]: what a notice looks like (message, embed, template, escaping, destination); pure.
 //! - [`domain`]: the provider-neutral model: events, money, customers.
 //!
@@ -37,6 +38,7 @@ pub mod app;
 pub mod bounds;
 pub mod check;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod db;
 pub mod discord;

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::Notify;
 
+use crate::clock::Clock;
 use crate::config::{Config, Settings};
 use crate::db::writer::Writer;
 use crate::db::Store;
@@ -23,6 +24,7 @@ struct Inner {
     settings: Settings,
     providers: Vec<Arc<dyn Provider>>,
     outbox_wakeup: Arc<Notify>,
+    clock: Arc<dyn Clock>,
     started: Instant,
     unsigned_tests: UnsignedTests,
     /// Signed webhooks kept raw because they could not be read in full (see `Detail::Unreadable`).
@@ -81,6 +83,7 @@ impl AppState {
         writer: Writer,
         providers: Vec<Arc<dyn Provider>>,
         outbox_wakeup: Arc<Notify>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
             inner: Arc::new(Inner {
@@ -90,7 +93,8 @@ impl AppState {
                 settings,
                 providers,
                 outbox_wakeup,
-                started: Instant::now(),
+                started: clock.instant(),
+                clock,
                 unsigned_tests: UnsignedTests::default(),
                 unreadable: AtomicU64::new(0),
             }),
@@ -158,7 +162,14 @@ impl AppState {
     }
 
     pub fn uptime(&self) -> std::time::Duration {
-        self.inner.started.elapsed()
+        self.clock()
+            .instant()
+            .saturating_duration_since(self.inner.started)
+    }
+
+    /// The one clock the app reads (see [`crate::clock`]).
+    pub fn clock(&self) -> &dyn Clock {
+        self.inner.clock.as_ref()
     }
 }
 

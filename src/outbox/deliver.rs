@@ -43,7 +43,7 @@ impl Inner {
         };
         let Some(mut message) = self.render(event, &config) else {
             // Not an announced kind: nothing to post.
-            let now = self.clock.now_ms();
+            let now = self.state.clock().now_ms();
             self.state.store().mark_delivered(row.id, None, now).await?;
             return Ok(Flow::Next);
         };
@@ -59,7 +59,7 @@ impl Inner {
                         row.id,
                         message.to_text(config.discord_config.tz())
                     );
-                    let now = self.clock.now_ms();
+                    let now = self.state.clock().now_ms();
                     self.state.store().mark_previewed(row.id, now).await?;
                     return Ok(Flow::Next);
                 }
@@ -75,7 +75,7 @@ impl Inner {
                 if let Some(started) = row.post_started_at {
                     match self.look_for(hook, &marker, started).await {
                         Ok(Some(found)) => {
-                            let now = self.clock.now_ms();
+                            let now = self.state.clock().now_ms();
                             self.state
                                 .store()
                                 .mark_delivered(row.id, Some(&found), now)
@@ -129,7 +129,7 @@ impl Inner {
             return Ok(Flow::Stop);
         }
         let policy = self.policy();
-        let now = self.clock.now_ms();
+        let now = self.state.clock().now_ms();
         let webhook = matches!(destination, Destination::Webhook(_));
         let started = webhook.then_some(now);
         if !store
@@ -149,7 +149,7 @@ impl Inner {
         };
         let error = match self.rest.post(target, message).await {
             Ok(posted) => {
-                let now = self.clock.now_ms();
+                let now = self.state.clock().now_ms();
                 store
                     .mark_delivered(row.id, posted.message_id.as_deref(), now)
                     .await?;
@@ -202,7 +202,7 @@ impl Inner {
         in_doubt: bool,
     ) -> Result<Flow, DbError> {
         let policy: Policy = self.policy();
-        let now = self.clock.now_ms();
+        let now = self.state.clock().now_ms();
         let jitter = rand::thread_rng().gen_range(0.5..=1.0);
         match policy.after_failure(failure, attempts, now - row.created_at, jitter) {
             Next::RetryInMs(wait) => {
@@ -288,7 +288,7 @@ impl Inner {
         let Some(until) = until else {
             return Ok(true);
         };
-        let left = until - self.clock.now_ms();
+        let left = until - self.state.clock().now_ms();
         if left <= 0 {
             return Ok(true);
         }
@@ -307,7 +307,7 @@ impl Inner {
     fn set_pace(&self, destination: &str, pace: Duration) {
         let ms = i64::try_from(pace.min(super::policy::RATE_LIMIT_CAP).as_millis()).unwrap_or(0);
         if let Ok(mut m) = self.paced.lock() {
-            m.insert(destination.to_owned(), self.clock.now_ms() + ms);
+            m.insert(destination.to_owned(), self.state.clock().now_ms() + ms);
         }
     }
 }

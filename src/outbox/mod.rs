@@ -41,7 +41,6 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
         })
 }
 
-pub mod clock;
 mod deliver;
 mod hint;
 pub mod policy;

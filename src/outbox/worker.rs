@@ -12,7 +12,6 @@ use std::time::Duration;
 use rand::Rng;
 use tokio_util::sync::CancellationToken;
 
-use super::clock::{Clock, SystemClock};
 use super::policy::{self, Policy};
 use crate::db::{Claimed, DbError};
 use crate::discord::rest::{DiscordRest, TokenCheck};
@@ -36,7 +35,6 @@ pub struct Worker {
 pub(super) struct Inner {
     pub(super) state: AppState,
     pub(super) rest: DiscordRest,
-    pub(super) clock: Arc<dyn Clock>,
     /// Per destination: not before this time (unix ms); Discord said its bucket is empty.
     pub(super) paced: Mutex<HashMap<String, i64>>,
     /// Webhook id → the channel it posts in, once looked up.
@@ -53,16 +51,12 @@ pub(super) struct Batch {
 }
 
 impl Worker {
+    /// A worker on the state's clock: a test that drives that clock drives retries and leases.
     pub fn new(state: AppState, rest: DiscordRest) -> Self {
-        Self::with_clock(state, rest, Arc::new(SystemClock))
-    }
-
-    pub fn with_clock(state: AppState, rest: DiscordRest, clock: Arc<dyn Clock>) -> Self {
         Self {
             inner: Arc::new(Inner {
                 state,
                 rest,
-                clock,
                 paced: Mutex::new(HashMap::new()),
                 channels: Mutex::new(HashMap::new()),
                 instance: format!("{:016x}", rand::thread_rng().gen::<u64>()),
@@ -124,7 +118,9 @@ impl Worker {
                 IDLE_MS
             } else {
                 match self.inner.state.store().next_due().await {
-                    Ok(Some(at)) => (at - self.inner.clock.now_ms()).clamp(MIN_WAIT_MS, IDLE_MS),
+                    Ok(Some(at)) => {
+                        (at - self.inner.state.clock().now_ms()).clamp(MIN_WAIT_MS, IDLE_MS)
+                    }
                     Ok(None) => IDLE_MS,
                     Err(e) => {
                         tracing::error!("outbox: {e}");
@@ -188,7 +184,7 @@ impl Inner {
             self.instance,
             self.claims.fetch_add(1, Ordering::Relaxed)
         );
-        let now = self.clock.now_ms();
+        let now = self.state.clock().now_ms();
         let rows = self
             .state
             .store()
@@ -244,7 +240,7 @@ async fn renew(inner: Arc<Inner>, token: String, stop: CancellationToken) {
             () = tokio::time::sleep(every) => {}
             () = stop.cancelled() => return,
         }
-        let until = inner.clock.now_ms() + inner.policy().lease_ms;
+        let until = inner.state.clock().now_ms() + inner.policy().lease_ms;
         if let Err(e) = inner.state.store().renew_claim(&token, until).await {
             tracing::warn!("outbox: cannot renew the lease of notices being sent: {e}");
         }

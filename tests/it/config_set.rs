@@ -34,7 +34,9 @@ async fn bot_on_file() -> (Bot, std::path::PathBuf) {
     env.discord_api_base = Some(discord.base());
     env.database_url = Some(fresh_database_url(dir.path()).await);
     let config = Config::load(&path).expect("the seller's file loads");
-    let running = app::start(Settings::resolve(config, env, Some(path.clone())))
+    let clock = std::sync::Arc::new(integrations_bot::clock::ManualClock::new());
+    let settings = Settings::resolve(config, env, Some(path.clone()));
+    let running = app::start_with_clock(settings, clock.clone())
         .await
         .expect("app starts");
     let base = format!("http://{}", running.addr);
@@ -44,7 +46,12 @@ async fn bot_on_file() -> (Bot, std::path::PathBuf) {
             r.method == "PUT" && r.path.ends_with("/commands")
         })
         .await;
-    let app = TestApp { running, dir, base };
+    let app = TestApp {
+        running,
+        dir,
+        base,
+        clock,
+    };
     (
         Bot {
             app,

@@ -13,7 +13,6 @@ use crate::outbox_steps::{hook, HOOK, SALES};
 use crate::support::discord::{FakeDiscord, Scripted, Target};
 use crate::support::*;
 
-const WAIT: Duration = Duration::from_secs(20);
 const REFUNDS: u64 = 1002;
 
 /// One stored sale with a notice for channel 1, written straight to the store.
@@ -80,18 +79,6 @@ async fn a_claim_taken_over_after_its_lease_can_no_longer_post() {
     store.close().await;
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + WAIT;
-    while !check().await {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_running_bot_that_loses_a_webhook_answer_posts_no_second_copy() {
     let discord = FakeDiscord::start().await;
@@ -104,7 +91,7 @@ async fn a_running_bot_that_loses_a_webhook_answer_posts_no_second_copy() {
     .await;
     app.post("/webhook/payhip", payhip_signed("paid")).await;
     let store = app.store().clone();
-    eventually("the notice to be marked delivered", || {
+    eventually("the notice to be marked delivered", WAIT, || {
         let store = store.clone();
         async move { store.outbox_counts().await.is_ok_and(|c| c.delivered == 1) }
     })
@@ -144,15 +131,19 @@ async fn an_hour_long_rate_limit_on_one_channel_delays_no_other_destination() {
     assert_eq!(discord.messages_to(&Target::Channel(REFUNDS)).len(), 1);
     assert!(discord.messages_to(&Target::Channel(SALES)).is_empty());
     let store = app.store().clone();
-    eventually("only the rate-limited notice to be left pending", || {
-        let store = store.clone();
-        async move {
-            store
-                .outbox_counts()
-                .await
-                .is_ok_and(|c| (c.pending, c.delivered) == (1, 2))
-        }
-    })
+    eventually(
+        "only the rate-limited notice to be left pending",
+        WAIT,
+        || {
+            let store = store.clone();
+            async move {
+                store
+                    .outbox_counts()
+                    .await
+                    .is_ok_and(|c| (c.pending, c.delivered) == (1, 2))
+            }
+        },
+    )
     .await;
     app.stop().await;
 }

@@ -153,6 +153,7 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
         c.delivery.initial_backoff_ms = 50;
         c.delivery.max_backoff_ms = 2_000;
         c.delivery.max_attempts = 1_000;
+        c.delivery.lease_seconds = 15;
     })
     .await;
     let ids: Vec<String> = (0..300).map(|i| format!("F-{i:03}")).collect();
@@ -165,8 +166,11 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
     for id in &ids[150..] {
         assert_eq!(app.post("/webhook/payhip", sale(id)).await.0, 200);
     }
-    tokio::time::sleep(Duration::from_secs(30)).await;
+    // Thirty seconds on the app's clock, two at a time (the backoff's cap).
+    app.ride_out(&discord, Duration::from_secs(30), Duration::from_secs(2))
+        .await;
     discord.set_down(false);
+    app.advance(Duration::from_secs(2));
     discord
         .wait_for_messages(ids.len(), Duration::from_secs(120))
         .await;

@@ -6,11 +6,11 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::Request;
+use integrations_bot::clock::ManualClock;
 use integrations_bot::config::{Config, Environment, Secret, Settings};
 use integrations_bot::db::writer::Writer;
 use integrations_bot::db::{OutboxRow, Store};
 use integrations_bot::discord::rest::DiscordRest;
-use integrations_bot::outbox::clock::ManualClock;
 use integrations_bot::outbox::worker::Worker;
 use integrations_bot::state::AppState;
 use serde_json::Value;
@@ -84,9 +84,9 @@ impl Stepper {
         let stop = CancellationToken::new();
         let (writer, _) = Writer::spawn(store.clone(), Arc::clone(&wakeup), stop.clone());
         let providers = integrations_bot::providers::registry(&settings.secrets);
-        let state = AppState::new(settings, store, writer, providers, wakeup);
         let clock = Arc::new(ManualClock::new());
-        let worker = Worker::with_clock(state.clone(), rest, clock.clone());
+        let state = AppState::new(settings, store, writer, providers, wakeup, clock.clone());
+        let worker = Worker::new(state.clone(), rest);
         Stepper {
             state,
             worker,

@@ -5,11 +5,14 @@ pub mod discord;
 pub mod gateway;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use integrations_bot::app::{self, Running};
+use integrations_bot::clock::{Clock, ManualClock};
 use integrations_bot::config::{Config, Environment, Secret, Settings};
 use integrations_bot::db::Store;
 use serde_json::Value;
@@ -83,11 +86,13 @@ pub async fn fresh_database_url(dir: &Path) -> String {
     format!("{server}{sep}options=-c%20search_path%3D{schema}")
 }
 
-/// An app on a fresh SQLite database in its own temporary folder, listening on loopback.
+/// An app on a fresh SQLite database in its own temporary folder, listening on loopback, on a
+/// clock the test can move forward ([`TestApp::advance`]).
 pub struct TestApp {
     pub running: Running,
     pub dir: tempfile::TempDir,
     pub base: String,
+    pub clock: Arc<ManualClock>,
 }
 
 impl TestApp {
@@ -119,9 +124,17 @@ impl TestApp {
         environment.database_url = Some(database_url.to_owned());
         env(&mut environment);
         let settings = Settings::resolve(config, environment, None);
-        let running = app::start(settings).await.expect("app starts");
+        let clock = Arc::new(ManualClock::new());
+        let running = app::start_with_clock(settings, clock.clone())
+            .await
+            .expect("app starts");
         let base = format!("http://{}", running.addr);
-        TestApp { running, dir, base }
+        TestApp {
+            running,
+            dir,
+            base,
+            clock,
+        }
     }
 
     /// An app with a bot token, pointed at a fake Discord at `discord_base`.
@@ -140,6 +153,36 @@ impl TestApp {
 
     pub fn store(&self) -> &Store {
         self.running.state.store()
+    }
+
+    /// Moves the app's clock forward and wakes the outbox, so whatever became due is tried now.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+        self.running.state.outbox_wakeup().notify_one();
+    }
+
+    /// Rides out a Discord outage of `total` on the app's clock, `step` at a time. `step` must be
+    /// no shorter than the backoff's cap, so each step makes the next retry due, and shorter than
+    /// the lease, so a queue being posted is told apart from one rescheduled. At each step the
+    /// refused post is awaited and then its new schedule, before the clock moves again: no step
+    /// waits for a real backoff.
+    pub async fn ride_out(&self, discord: &discord::FakeDiscord, total: Duration, step: Duration) {
+        let step_ms = i64::try_from(step.as_millis()).expect("a short step");
+        let store = self.store().clone();
+        let clock = self.clock.clone();
+        for _ in 0..total.as_millis() / step.as_millis() {
+            let tried = discord.requests().len();
+            self.advance(step);
+            discord.wait_for_requests(tried + 1, WAIT).await;
+            eventually("the refused notice to be rescheduled", WAIT, || {
+                let (store, clock) = (store.clone(), clock.clone());
+                async move {
+                    let due = store.next_due().await.ok().flatten();
+                    due.is_some_and(|at| at <= clock.now_ms() + step_ms)
+                }
+            })
+            .await;
+        }
     }
 
     /// Sends one request through the app's router, without the network.
@@ -169,6 +212,26 @@ impl TestApp {
     pub async fn stop(self) -> tempfile::TempDir {
         self.running.stop().await.expect("clean stop");
         self.dir
+    }
+}
+
+/// How long a test waits for something it is sure will happen; a deadline, not a sleep.
+pub const WAIT: Duration = Duration::from_secs(20);
+
+/// Polls `check` until it holds, failing the test after `within`. For stored state that has no
+/// event to wait on; where the fake Discord or the app signals, wait on that instead.
+pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = std::time::Instant::now() + within;
+    while !check().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out after {within:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
 }
 

@@ -1,6 +1,5 @@
 //! `/export`: the period's events as a CSV file.
 
-use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
@@ -25,7 +24,7 @@ pub async fn export(
         period.map(PeriodChoice::name),
         None,
         None,
-        Utc::now(),
+        state.clock().now(),
         config.discord_config.tz(),
     )?;
     let mut csv = String::from(views::CSV_HEADER);
@@ -69,7 +68,7 @@ pub async fn export(
     let name = format!(
         "sales-{}-{}.csv",
         period.label,
-        views::now_label(Utc::now())
+        views::now_label(state.clock().now())
     );
     ctx.send(
         CreateReply::default()

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
@@ -34,7 +33,7 @@ pub async fn sales(
         Some(filter.map_or("all", PeriodChoice::name)),
         None,
         None,
-        Utc::now(),
+        state.clock().now(),
         config.discord_config.tz(),
     )?;
     let per_page = count.map_or(views::PAGE_SIZE, |c| c.clamp(1, 20) as usize);

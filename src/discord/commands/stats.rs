@@ -1,6 +1,5 @@
 //! `/stats`: the figures per currency, with a revenue chart.
 
-use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
@@ -29,7 +28,7 @@ pub async fn stats(
         period.map(PeriodChoice::name),
         from.as_deref(),
         to.as_deref(),
-        Utc::now(),
+        state.clock().now(),
         tz,
     )?;
     let filter = Filter {

@@ -1,6 +1,5 @@
 //! `/test`: a sample event through the real pipeline.
 
-use chrono::Utc;
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
@@ -72,7 +71,7 @@ pub async fn test(
         .find(|p| p.name() == crate::providers::payhip::NAME)
         .cloned()
         .ok_or_else(|| CommandError::Internal("payhip provider missing".into()))?;
-    let body = crate::providers::payhip::sample(kind, &key, Utc::now())
+    let body = crate::providers::payhip::sample(kind, &key, state.clock().now())
         .ok_or_else(|| CommandError::Internal(format!("no sample for {kind}")))?;
     let bytes = serde_json::to_vec(&body).map_err(|e| CommandError::Internal(e.to_string()))?;
     let result = crate::intake::intake(state, provider.as_ref(), &Default::default(), &bytes).await;
