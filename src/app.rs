@@ -135,8 +135,12 @@ pub async fn start_with_clock(
         router = router.merge(metrics::router(state.clone(), Arc::clone(&http_stats)));
         tracing::info!("metrics: GET /metrics on the webhook port, with METRICS_TOKEN");
     }
+    let router = crate::telemetry::trace_requests(router);
     let metrics_task = metrics_listener.map(|listener| {
-        let router = metrics::router(state.clone(), Arc::clone(&http_stats));
+        let router = crate::telemetry::trace_requests(metrics::router(
+            state.clone(),
+            Arc::clone(&http_stats),
+        ));
         let limits = serve::Limits {
             max_connections: serve::METRICS_MAX_CONNECTIONS,
             ..limits

@@ -102,7 +102,7 @@ pub enum Command {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing();
+    crate::telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -120,21 +120,6 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,serenity=warn,poise=warn,tracing=warn"));
-    // Logs go to stderr so stdout stays for command output and notice previews.
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        // When stderr is gone (its reader died), the default reports that with eprintln!, which
-        // panics: every request that logs would go unanswered and a signal could be lost.
-        .log_internal_errors(false)
-        .try_init();
 }
 
 /// The earlier JavaScript bot kept its config in `src/config/config.json`; a seller who drops this

@@ -23,6 +23,7 @@ pub enum IntakeError {
 }
 
 /// The whole intake path, for every entry point.
+#[tracing::instrument(name = "intake", skip_all, fields(provider = provider.name()))]
 pub async fn intake(
     state: &AppState,
     provider: &dyn Provider,

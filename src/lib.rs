@@ -5,6 +5,7 @@
 //!
 //! - [`app`]: start-up wiring and orderly shutdown (the only place besides [`cli`] using `anyhow`).
 //! - [`cli`]: the command line: `run`, `check-config`, `invite`, `simulate`, `stats`, `import-js`.
+//! - [`telemetry`]: the log subscriber and the request span (method, route, status, latency).
 //! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
 //! - [`check`]: `check-config`: every problem between the files and a posted notice, said once.
 //! - [`metrics`]: `/metrics`, off the public port unless asked for.
@@ -54,4 +55,5 @@ pub mod reload;
 pub mod serve;
 pub mod state;
 pub mod stats;
+pub mod telemetry;
 pub mod webhook;

@@ -30,6 +30,7 @@ pub(super) enum Flow {
 }
 
 impl Inner {
+    #[tracing::instrument(name = "deliver", skip_all, fields(notice = row.id, event = row.event_id))]
     pub(super) async fn deliver(&self, token: &str, row: &Claimed) -> Result<Flow, DbError> {
         let config = self.state.config();
         let event = match &row.event {
