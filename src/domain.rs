@@ -6,85 +6,13 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod kind;
 mod money;
+mod webhook;
+
+pub use kind::{EventKind, NoticeKind};
 pub use money::{currency_exponent, decimal_to_minor, decimal_to_scaled, Money};
-
-/// What kind of thing happened, as stored in the `kind` column and used for stats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    Sale,
-    Refund,
-    SubscriptionStarted,
-    SubscriptionUpdated,
-    SubscriptionCancelled,
-    /// The store says a subscription will not renew: still active until its period ends.
-    SubscriptionNotRenewing,
-    /// A buyer disputed a payment with their bank or payment system (opened, or its status changed).
-    Dispute,
-    /// The store's anti-fraud check blocked a payment: no money moved, never revenue.
-    PaymentBlocked,
-    /// Acknowledged and recorded, never announced.
-    Other,
-}
-
-impl EventKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventKind::Sale => "sale",
-            EventKind::Refund => "refund",
-            EventKind::SubscriptionStarted => "subscription_started",
-            EventKind::SubscriptionUpdated => "subscription_updated",
-            EventKind::SubscriptionCancelled => "subscription_cancelled",
-            EventKind::SubscriptionNotRenewing => "subscription_not_renewing",
-            EventKind::Dispute => "dispute",
-            EventKind::PaymentBlocked => "payment_blocked",
-            EventKind::Other => "other",
-        }
-    }
-
-    /// Which notice family (channel, color, toggle, template) the kind belongs to.
-    pub fn notice_kind(self) -> Option<NoticeKind> {
-        match self {
-            EventKind::Sale => Some(NoticeKind::Sale),
-            // Money that went back or may go back, and payments that never came: where sellers
-            // watch refunds.
-            EventKind::Refund | EventKind::Dispute | EventKind::PaymentBlocked => {
-                Some(NoticeKind::Refund)
-            }
-            EventKind::SubscriptionStarted
-            | EventKind::SubscriptionUpdated
-            | EventKind::SubscriptionCancelled
-            | EventKind::SubscriptionNotRenewing => Some(NoticeKind::Subscription),
-            EventKind::Other => None,
-        }
-    }
-}
-
-/// The three notice families sellers configure: a channel, a color, a toggle and a template each.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum NoticeKind {
-    Sale,
-    Refund,
-    Subscription,
-}
-
-impl NoticeKind {
-    pub const ALL: [NoticeKind; 3] = [
-        NoticeKind::Sale,
-        NoticeKind::Refund,
-        NoticeKind::Subscription,
-    ];
-
-    /// The key used for this family in `embedColors`, `notifications` and `eventTypes`.
-    pub fn config_key(self) -> &'static str {
-        match self {
-            NoticeKind::Sale => "newSale",
-            NoticeKind::Refund => "refund",
-            NoticeKind::Subscription => "subscription",
-        }
-    }
-}
+pub use webhook::DiscordWebhook;
 
 /// The buyer. Private: shown only when `privacy.showCustomer` is on, and the email even then masked.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -376,76 +304,6 @@ impl Event {
                 .collect::<Vec<_>>()
                 .join(", ")
         })
-    }
-}
-
-/// A Discord webhook URL split into the parts Discord's API takes. The token is a secret.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DiscordWebhook {
-    pub id: u64,
-    pub token: String,
-}
-
-impl fmt::Debug for DiscordWebhook {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DiscordWebhook({}/***)", self.id)
-    }
-}
-
-impl DiscordWebhook {
-    /// Accepts `https://{discord.com|discordapp.com|ptb.…|canary.…}/api[/vN]/webhooks/{id}/{token}`.
-    pub fn parse(url: &str) -> Option<Self> {
-        let rest = url.trim().strip_prefix("https://")?;
-        let (host, path) = rest.split_once('/')?;
-        let host_ok = matches!(
-            host,
-            "discord.com"
-                | "discordapp.com"
-                | "ptb.discord.com"
-                | "canary.discord.com"
-                | "ptb.discordapp.com"
-                | "canary.discordapp.com"
-        );
-        if !host_ok {
-            return None;
-        }
-        let path = path.split(['?', '#']).next().unwrap_or_default();
-        let mut parts = path.trim_end_matches('/').split('/');
-        if parts.next()? != "api" {
-            return None;
-        }
-        let mut next = parts.next()?;
-        if next.starts_with('v') && next[1..].bytes().all(|b| b.is_ascii_digit()) {
-            next = parts.next()?;
-        }
-        if next != "webhooks" {
-            return None;
-        }
-        let id = parts.next()?.parse::<u64>().ok()?;
-        let token = parts.next()?.to_owned();
-        if token.is_empty()
-            || parts.next().is_some()
-            || !token
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        {
-            return None;
-        }
-        Some(Self { id, token })
-    }
-
-    /// The URL to post to, with `https://discord.com` replaced by `base` when one is configured.
-    pub fn execute_url(&self, base: Option<&str>) -> String {
-        let origin = base.unwrap_or("https://discord.com");
-        format!(
-            "{origin}/api/v10/webhooks/{}/{}?wait=true",
-            self.id, self.token
-        )
-    }
-
-    /// Safe for logs: the id only.
-    pub fn redacted(&self) -> String {
-        format!("webhook {}", self.id)
     }
 }
 

@@ -1,42 +1,23 @@
-//! Payhip: JSON bodies with a top-level `type` and a `signature` that is the SHA-256 of the seller's
-//! API key. The signature is the same on every request of a store, so it proves only knowledge of
-//! the key; idempotency keys guard against replays.
+//! Pure translation of a verified Payhip payload into a domain [`Event`]: the payload shapes,
+//! read leniently (Payhip sends numbers as strings at times), and what each event type means.
 
-use axum::http::HeaderMap;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
 use super::lenient::{self, opt_bool, opt_i64, opt_string, unix_seconds};
-use super::{json_object, sha256_hex, Provider, ProviderError};
-use crate::config::{Config, ProviderConfig, Secret};
+use super::{sha256_hex, ProviderError, NAME};
 use crate::domain::{
     CheckoutAnswers, Coupon, Customer, Detail, Event, EventKind, Item, LicenseKey, Money, Refund,
     Sale, Subscription,
 };
 
-pub const NAME: &str = crate::config::table::PAYHIP.name;
-
-pub struct Payhip {
-    /// Lowercase hex SHA-256 of the API key, computed once.
-    expected_signature: Option<Vec<u8>>,
-}
-
-impl Payhip {
-    pub fn new(api_key: Option<&Secret>) -> Self {
-        Self {
-            expected_signature: api_key.map(|k| sha256_hex(k.expose().as_bytes()).into_bytes()),
-        }
-    }
-}
-
 /// Only the fields needed to decide whether to go on; read before anything else.
 #[derive(Deserialize)]
-struct Envelope {
+pub(super) struct Envelope {
     #[serde(rename = "type", default, deserialize_with = "opt_string")]
-    kind: Option<String>,
+    pub(super) kind: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
-    signature: Option<String>,
+    pub(super) signature: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -144,147 +125,6 @@ struct SubscriptionPayload {
 fn required<T>(value: Option<T>, field: &str) -> Result<T, ProviderError> {
     value.ok_or_else(|| ProviderError::Malformed(format!("missing field `{field}`")))
 }
-
-impl Provider for Payhip {
-    fn name(&self) -> &'static str {
-        NAME
-    }
-
-    fn display_name(&self) -> &'static str {
-        "Payhip"
-    }
-
-    fn route(&self, config: &Config) -> String {
-        config.webhook_config.webhook_path.clone()
-    }
-
-    fn settings<'a>(&self, config: &'a Config) -> &'a ProviderConfig {
-        &config.payhip_config
-    }
-
-    /// The signature is a hash of the API key that never changes: whoever reads it from the
-    /// database or a backup could forge webhooks, so it is not kept.
-    fn stored_body(&self, body: &[u8]) -> String {
-        let text = String::from_utf8_lossy(body);
-        match self
-            .expected_signature
-            .as_deref()
-            .and_then(|s| std::str::from_utf8(s).ok())
-        {
-            Some(signature) => text.replace(signature, "redacted"),
-            None => text.into_owned(),
-        }
-    }
-
-    fn signs_tests(&self) -> bool {
-        false
-    }
-
-    fn missing_secret_hint(&self) -> Option<&'static str> {
-        self.expected_signature.is_none().then_some(NOT_CONFIGURED)
-    }
-
-    fn parse(
-        &self,
-        _headers: &HeaderMap,
-        body: &[u8],
-        received_at: DateTime<Utc>,
-    ) -> Result<Event, ProviderError> {
-        let Some(expected) = &self.expected_signature else {
-            return Err(ProviderError::NotConfigured(NOT_CONFIGURED));
-        };
-        let value = json_object(body)?;
-        let envelope: Envelope = lenient::parse(&value)?;
-        let signature = envelope
-            .signature
-            .ok_or(ProviderError::BadSignature("missing `signature`"))?;
-        let unsigned_test = signature.starts_with("test");
-        if !unsigned_test && !bool::from(signature.as_bytes().ct_eq(expected)) {
-            return Err(ProviderError::BadSignature(
-                "`signature` does not match this store's API key",
-            ));
-        }
-        let signed_test = !unsigned_test
-            && value
-                .get(SIMULATED_MARKER)
-                .and_then(serde_json::Value::as_bool)
-                == Some(true);
-        let test = unsigned_test || signed_test;
-        // Payhip's first webhook format had one event, the sale, and no `type`.
-        let kind = envelope.kind.unwrap_or_else(|| LEGACY_KIND.to_owned());
-        let mut event = match translate(&kind, &value, body, received_at) {
-            Ok(event) => event,
-            // Payhip's test button may leave out fields a real sale has; a test is still a test.
-            Err(_) if test => other_event(&kind, &value, body, received_at),
-            Err(e) => return Err(e),
-        };
-        if test {
-            event.test = true;
-            event.test_signed = signed_test;
-            // Test payloads reuse ids; each press of the button is its own event.
-            event.idempotency_key = format!(
-                "test:{}:{}",
-                event.idempotency_key,
-                received_at.timestamp_nanos_opt().unwrap_or_default()
-            );
-        }
-        Ok(event)
-    }
-}
-
-/// What a body without `type` is: Payhip's older webhooks announced sales only and had no `type`.
-pub const LEGACY_KIND: &str = "paid";
-
-/// Set by `simulate` and `/test` on a properly signed payload: a test only the seller can send.
-pub const SIMULATED_MARKER: &str = "integrations_bot_test";
-
-/// A realistic payload of `kind` for `simulate` and `/test`, signed with the seller's key and
-/// marked as a test. Ids are unique per call so each simulation is its own event.
-pub fn sample(kind: &str, api_key: &Secret, now: DateTime<Utc>) -> Option<serde_json::Value> {
-    let ts = now.timestamp();
-    let id = format!("SIM-{}", now.timestamp_micros());
-    let mut v = match kind {
-        "paid" | "refunded" => serde_json::json!({
-            "id": id, "email": "test.buyer@example.com", "currency": "USD", "price": 2999,
-            "vat_applied": false, "payment_type": "card", "stripe_fee": 117, "payhip_fee": 150,
-            "date": ts, "stripe_charge_id": "ch_simulated",
-            "items": [{"product_id": "1", "product_name": "Sample Product", "quantity": "1",
-                       "on_sale": true, "used_coupon": true, "coupon_code": "TEST10",
-                       "coupon_percentage": "10", "coupon_amount": 333, "variant_name": "Standard"}],
-            "coupons": [{"code": "TEST10", "percentage": 10, "amount": 333}]
-        }),
-        "subscription.created" | "subscription.deleted" => serde_json::json!({
-            "subscription_id": id, "customer_id": "CUS-SIM", "status": "active",
-            "customer_email": "test.member@example.com", "customer_first_name": "Test",
-            "customer_last_name": "Member", "plan_name": "Monthly", "product_name": "Sample Membership",
-            "date_subscription_started": ts - 86_400 * 30
-        }),
-        _ => return None,
-    };
-    if kind == "refunded" {
-        v["amount_refunded"] = serde_json::json!(2999);
-        v["date_created"] = serde_json::json!(ts - 3600);
-        v["date_refunded"] = serde_json::json!(ts);
-    }
-    if kind == "subscription.deleted" {
-        v["status"] = serde_json::json!("canceled");
-        v["date_subscription_deleted"] = serde_json::json!(ts);
-    }
-    v["type"] = serde_json::json!(kind);
-    v["signature"] = serde_json::json!(sha256_hex(api_key.expose().as_bytes()));
-    v[SIMULATED_MARKER] = serde_json::json!(true);
-    Some(v)
-}
-
-/// The event types `sample` can produce.
-pub const SAMPLE_KINDS: [&str; 4] = [
-    "paid",
-    "refunded",
-    "subscription.created",
-    "subscription.deleted",
-];
-
-const NOT_CONFIGURED: &str = "Payhip webhooks are not enabled: set PAYHIP_API_KEY to the API key shown in Payhip under Settings > Developer, then restart the bot";
 
 /// Pure translation of a verified Payhip payload.
 pub fn translate(
@@ -412,7 +252,7 @@ pub fn translate(
 }
 
 /// An event kept for the record only. The body itself identifies a retry.
-fn other_event(
+pub(super) fn other_event(
     kind: &str,
     value: &serde_json::Value,
     body: &[u8],
@@ -503,7 +343,3 @@ fn payment_label(raw: &str) -> String {
         _ => raw.to_owned(),
     }
 }
-
-#[cfg(test)]
-#[path = "payhip_tests.rs"]
-mod tests;

@@ -1,6 +1,7 @@
 //! Unit tests of `payhip`, kept beside it so the module itself stays short.
 
 use super::*;
+use crate::domain::{Detail, EventKind, Money};
 use serde_json::json;
 
 const KEY: &str = "payhip-test-key";
