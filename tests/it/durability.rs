@@ -14,15 +14,6 @@ use crate::support::*;
 
 const PATH: &str = "/webhook/payhip";
 
-/// A signed Payhip sale of the `paid` fixture under another id and price.
-fn signed_sale(id: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
-    let mut v = fixture("payhip/paid.json");
-    v["id"] = Value::String(id.to_owned());
-    edit(&mut v);
-    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
-    serde_json::to_vec(&v).unwrap()
-}
-
 /// Sets the largest file the child may write (RLIMIT_FSIZE): past it every write fails, as on a
 /// full disk. SIGXFSZ is ignored so the write fails instead of killing the process.
 fn limit_file_size(command: &mut Command, bytes: u64) {
@@ -75,7 +66,7 @@ async fn a_full_disk_never_loses_an_acknowledged_sale_and_intake_recovers() {
         async move {
             let res = client
                 .post(format!("{base}{PATH}"))
-                .body(signed_sale(&id, |_| {}))
+                .body(payhip_sale_with(&id, |_| {}))
                 .send()
                 .await
                 .unwrap();
@@ -181,14 +172,14 @@ async fn absurd_figures_are_kept_but_never_counted_and_later_sales_go_on() {
         ("Y1970", Box::new(|v| v["date"] = Value::from(86_400))),
     ];
     for (id, edit) in absurd {
-        let (status, body) = app.post(PATH, signed_sale(id, edit)).await;
+        let (status, body) = app.post(PATH, payhip_sale_with(id, edit)).await;
         assert_eq!(
             status,
             StatusCode::OK,
             "{id}: stored for the record: {body}"
         );
         let (status, body) = app
-            .post(PATH, signed_sale(&format!("OK-{id}"), |_| {}))
+            .post(PATH, payhip_sale_with(&format!("OK-{id}"), |_| {}))
             .await;
         assert_eq!(status, StatusCode::OK, "a sale after {id}: {body}");
     }
@@ -232,7 +223,7 @@ async fn nul_and_control_characters_anywhere_are_cleaned_not_fatal() {
         v["coupons"][0]["code"] = Value::String(format!("LAUNCH20{DIRT}"));
     }
     let app = TestApp::start(|c| c.discord_config.sales_channel_id = Some(42)).await;
-    let body = signed_sale("NUL-1", poison);
+    let body = payhip_sale_with("NUL-1", poison);
     let (status, reply) = app.post(PATH, body.clone()).await;
     assert_eq!(status, StatusCode::OK, "{reply}");
     let (status, reply) = app.post(PATH, body).await;

@@ -8,18 +8,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use integrations_bot::db::Store;
 use rand::Rng;
-use serde_json::Value;
 
 use crate::process::{kill, spawn_bot_with, write_config, Setup};
 use crate::support::discord::{FakeDiscord, Scripted};
 use crate::support::*;
-
-fn sale(id: &str) -> Vec<u8> {
-    let mut v = fixture("payhip/paid.json");
-    v["id"] = Value::String(id.to_owned());
-    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
-    serde_json::to_vec(&v).unwrap()
-}
 
 /// Ids of the sales Discord received, with how often each arrived.
 fn announced(discord: &FakeDiscord) -> Vec<String> {
@@ -57,7 +49,7 @@ async fn send_all(
                 (client.clone(), Arc::clone(&acked), stop_after.clone());
             let url = format!("{base}/webhook/payhip");
             async move {
-                if let Ok(r) = client.post(url).body(sale(&id)).send().await {
+                if let Ok(r) = client.post(url).body(payhip_sale(&id)).send().await {
                     if r.status() == 200 {
                         let n = {
                             let mut a = acked.lock().unwrap();
@@ -85,7 +77,7 @@ async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
     let setup = Setup::new().await;
     let (discord, url) = (&setup.discord, &setup.url);
     let ids: Vec<String> = (0..1000).map(|i| format!("K-{i:04}")).collect();
-    let kill_at = rand::thread_rng().gen_range(100..900);
+    let kill_at = seeded_rng("kill -9 mid-burst").gen_range(100..900);
 
     let bot = setup.spawn();
     let killer = Arc::new(tokio::sync::Notify::new());
@@ -138,7 +130,7 @@ async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
 #[tokio::test]
 async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
     let discord = FakeDiscord::start().await;
-    let mut rng = rand::thread_rng();
+    let mut rng = seeded_rng("flaky Discord script");
     let script: Vec<Scripted> = (0..600)
         .map(|_| match rng.gen_range(0..10) {
             0 => Scripted::RateLimited { retry_after: 0.05 },
@@ -158,13 +150,13 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
     .await;
     let ids: Vec<String> = (0..300).map(|i| format!("F-{i:03}")).collect();
     for id in &ids[..150] {
-        assert_eq!(app.post("/webhook/payhip", sale(id)).await.0, 200);
+        assert_eq!(app.post("/webhook/payhip", payhip_sale(id)).await.0, 200);
     }
     discord.wait_for_messages(20, Duration::from_secs(60)).await;
     // Discord goes away for 30 seconds while sales keep coming.
     discord.set_down(true);
     for id in &ids[150..] {
-        assert_eq!(app.post("/webhook/payhip", sale(id)).await.0, 200);
+        assert_eq!(app.post("/webhook/payhip", payhip_sale(id)).await.0, 200);
     }
     // Thirty seconds on the app's clock, two at a time (the backoff's cap).
     app.ride_out(&discord, Duration::from_secs(30), Duration::from_secs(2))
@@ -175,11 +167,7 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
         .wait_for_messages(ids.len(), Duration::from_secs(120))
         .await;
     let store = app.store().clone();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while store.outbox_counts().await.unwrap().pending > 0 {
-        assert!(std::time::Instant::now() < deadline, "notices left pending");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    settled(&store, Duration::from_secs(30)).await;
     app.stop().await;
     let got = announced(&discord);
     let unique: HashSet<&String> = got.iter().collect();

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Request};
 use integrations_bot::config::Secret;
 use integrations_bot::providers::{payhip::Payhip, xsolla::Xsolla, Provider};
 use proptest::prelude::*;
-use proptest::test_runner::{Config as ProptestConfig, TestRunner};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
 
 use crate::support::*;
@@ -22,11 +22,15 @@ fn cases() -> u32 {
 }
 
 pub(super) fn runner() -> TestRunner {
-    TestRunner::new(ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })
+    let seed = test_seed("hostile payloads").to_le_bytes().repeat(4);
+    TestRunner::new_with_rng(
+        ProptestConfig {
+            cases: cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    )
 }
 
 /// Any JSON value, nested, with huge and odd numbers and unicode.

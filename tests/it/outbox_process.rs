@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use integrations_bot::db::Store;
-use serde_json::Value;
 
 use crate::outbox_steps::{hook, HOOK};
 use crate::process::{kill, spawn_bot_with, Bot};
@@ -37,13 +36,6 @@ pub(crate) fn spawn(discord: &FakeDiscord, dir: &Path, url: &str) -> Bot {
     spawn_bot_with(dir, url, &env)
 }
 
-pub(crate) fn sale(id: &str) -> Vec<u8> {
-    let mut v = fixture("payhip/paid.json");
-    v["id"] = Value::String(id.to_owned());
-    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
-    serde_json::to_vec(&v).unwrap()
-}
-
 /// How many times each sale reached `target`.
 pub(crate) fn copies(discord: &FakeDiscord, target: &Target) -> HashMap<String, usize> {
     let mut out = HashMap::new();
@@ -67,11 +59,7 @@ pub(crate) fn copies(discord: &FakeDiscord, target: &Target) -> HashMap<String, 
 
 pub(crate) async fn wait_until_settled(url: &str, timeout: Duration) {
     let store = Store::connect(url).await.unwrap();
-    let deadline = Instant::now() + timeout;
-    while store.outbox_counts().await.unwrap().pending > 0 {
-        assert!(Instant::now() < deadline, "notices still pending");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    settled(&store, timeout).await;
     assert_eq!(store.outbox_counts().await.unwrap().dead, 0);
     store.close().await;
 }
@@ -117,7 +105,7 @@ async fn kill_9_while_webhook_posts_wait_for_slow_answers_doubles_nothing() {
     for i in 0..SALES {
         let r = client
             .post(format!("{}/webhook/payhip", bot.base))
-            .body(sale(&format!("W-{i:03}")))
+            .body(payhip_sale(&format!("W-{i:03}")))
             .send()
             .await
             .unwrap();

@@ -13,7 +13,6 @@ use integrations_bot::db::{OutboxRow, Store};
 use integrations_bot::discord::rest::DiscordRest;
 use integrations_bot::outbox::worker::Worker;
 use integrations_bot::state::AppState;
-use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
@@ -102,12 +101,9 @@ impl Stepper {
 
     /// A signed Payhip sale with this id, through the real intake route.
     async fn sale(&self, id: &str) {
-        let mut v = fixture("payhip/paid.json");
-        v["id"] = Value::String(id.to_owned());
-        v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
         let request = Request::post("/webhook/payhip")
             .header("content-type", "application/json")
-            .body(Body::from(serde_json::to_vec(&v).unwrap()))
+            .body(Body::from(payhip_sale(id)))
             .unwrap();
         let response = integrations_bot::webhook::router(self.state.clone())
             .oneshot(request)

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use integrations_bot::db::Store;
-use serde_json::Value;
 
 use crate::outbox_process;
 use crate::outbox_steps::hook;
@@ -17,13 +16,6 @@ use crate::support::discord::{FakeDiscord, Scripted, Target};
 use crate::support::*;
 
 const WEBHOOKS: usize = 500;
-
-fn sale(i: usize) -> Vec<u8> {
-    let mut v = fixture("payhip/paid.json");
-    v["id"] = Value::String(format!("TX-{i:04}"));
-    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
-    serde_json::to_vec(&v).unwrap()
-}
 
 #[tokio::test]
 #[ignore = "needs PostgreSQL: set TEST_DATABASE_URL=postgres://… and pass --include-ignored"]
@@ -48,11 +40,11 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
             let (ra, rb) = tokio::join!(
                 client
                     .post(format!("{a_base}/webhook/payhip"))
-                    .body(sale(i))
+                    .body(payhip_sale(&format!("TX-{i:04}")))
                     .send(),
                 client
                     .post(format!("{b_base}/webhook/payhip"))
-                    .body(sale(i))
+                    .body(payhip_sale(&format!("TX-{i:04}")))
                     .send(),
             );
             assert_eq!(ra.unwrap().status(), 200);
@@ -82,7 +74,7 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
             async move {
                 let ok = match client
                     .post(format!("{first}/webhook/payhip"))
-                    .body(sale(i))
+                    .body(payhip_sale(&format!("TX-{i:04}")))
                     .send()
                     .await
                 {
@@ -92,7 +84,7 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
                 if !ok {
                     let r = client
                         .post(format!("{b_base}/webhook/payhip"))
-                        .body(sale(i))
+                        .body(payhip_sale(&format!("TX-{i:04}")))
                         .send()
                         .await
                         .unwrap();
@@ -107,11 +99,7 @@ async fn two_instances_one_killed_midway_post_every_notice_exactly_once() {
         .wait_for_messages(WEBHOOKS, Duration::from_secs(90))
         .await;
     let store = Store::connect(url).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while store.outbox_counts().await.unwrap().pending > 0 {
-        assert!(Instant::now() < deadline, "notices still pending");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    settled(&store, Duration::from_secs(30)).await;
     let counts = store.outbox_counts().await.unwrap();
     assert_eq!((counts.delivered, counts.dead), (WEBHOOKS as i64, 0));
     assert_eq!(store.table_counts().await.unwrap().sales, WEBHOOKS as i64);
@@ -149,7 +137,7 @@ async fn send_alternating(
         };
         let ok = match client
             .post(format!("{first}/webhook/payhip"))
-            .body(outbox_process::sale(&id))
+            .body(payhip_sale(&id))
             .send()
             .await
         {
@@ -159,7 +147,7 @@ async fn send_alternating(
         if !ok {
             let r = client
                 .post(format!("{}/webhook/payhip", bases[1]))
-                .body(outbox_process::sale(&id))
+                .body(payhip_sale(&id))
                 .send()
                 .await
                 .unwrap();

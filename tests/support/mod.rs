@@ -41,6 +41,26 @@ pub fn payhip_signed(name: &str) -> Vec<u8> {
     serde_json::to_vec(&v).expect("serialises")
 }
 
+/// The Payhip `paid` fixture as the sale `id`, changed by `edit`, then signed with
+/// [`PAYHIP_KEY`]: the one builder of signed sales the tests share.
+pub fn payhip_sale_with(id: &str, edit: impl FnOnce(&mut Value)) -> Vec<u8> {
+    let mut v = fixture("payhip/paid.json");
+    v["id"] = Value::String(id.to_owned());
+    edit(&mut v);
+    payhip_sign(v)
+}
+
+/// The Payhip `paid` fixture as the sale `id`, signed.
+pub fn payhip_sale(id: &str) -> Vec<u8> {
+    payhip_sale_with(id, |_| {})
+}
+
+/// Any Payhip payload, signed with [`PAYHIP_KEY`].
+pub fn payhip_sign(mut v: Value) -> Vec<u8> {
+    v["signature"] = Value::String(payhip_signature(PAYHIP_KEY));
+    serde_json::to_vec(&v).expect("serialises")
+}
+
 /// Every Payhip fixture of an announced event type, signed.
 pub const PAYHIP_EVENTS: [&str; 4] = [
     "paid",
@@ -215,6 +235,22 @@ impl TestApp {
     }
 }
 
+/// The seed of a test's randomness: `TEST_SEED` when set (to replay a failure), else a fresh one.
+/// Printed either way, so the output of a failed run says how to repeat it.
+pub fn test_seed(what: &str) -> u64 {
+    let seed = std::env::var("TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
+    eprintln!("{what}: random seed {seed} (repeat with TEST_SEED={seed})");
+    seed
+}
+
+/// A random generator seeded by [`test_seed`].
+pub fn seeded_rng(what: &str) -> rand::rngs::StdRng {
+    rand::SeedableRng::seed_from_u64(test_seed(what))
+}
+
 /// How long a test waits for something it is sure will happen; a deadline, not a sleep.
 pub const WAIT: Duration = Duration::from_secs(20);
 
@@ -233,6 +269,15 @@ where
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Waits until no notice in `store` is pending any more (delivered, previewed or dead).
+pub async fn settled(store: &Store, within: Duration) {
+    eventually("every notice to leave the queue", within, || {
+        let store = store.clone();
+        async move { store.outbox_counts().await.is_ok_and(|c| c.pending == 0) }
+    })
+    .await;
 }
 
 /// The bodies kept in `events.raw`, read straight from the database.
