@@ -14,6 +14,7 @@ use sqlx::sqlite::{
 
 use crate::domain::{Detail, Event, EventKind};
 
+mod claims;
 mod outbox;
 pub mod writer;
 #[macro_use]
@@ -22,6 +23,7 @@ mod purchases;
 use purchases::Facts;
 pub use purchases::RiskRow;
 
+pub use claims::{Bound, ClaimRow, Finishing, NewClaim};
 pub use outbox::Claimed;
 
 #[derive(Debug, thiserror::Error)]

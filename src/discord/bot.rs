@@ -18,6 +18,7 @@ pub async fn run(
     let config = state.config();
     let guild = config.discord_config.guild_id;
     let activity = config.discord_config.bot_activity.clone();
+    let roles = config.roles.enabled();
     let mut builder = serenity::HttpBuilder::new(token.expose());
     if let Some(base) = &base {
         // serenity only rewrites URLs with its own rate limiter off; the outbox and Discord's
@@ -28,7 +29,7 @@ pub async fn run(
     let data = state.clone();
     let framework = poise::Framework::<AppState, CommandError>::builder()
         .options(poise::FrameworkOptions {
-            commands: commands::all(),
+            commands: commands::for_config(roles),
             command_check: Some(|ctx| Box::pin(commands::in_own_server(ctx))),
             // Nothing a command answers pings anyone, whatever names it shows.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
@@ -42,7 +43,7 @@ pub async fn run(
                 if ready.guilds.is_empty() {
                     tracing::warn!(
                         "the bot is in no Discord server yet: open {} to add it to yours",
-                        super::invite::invite_url(ready.application.id.get())
+                        super::invite::invite_url_for(ready.application.id.get(), roles)
                     );
                 }
                 let commands = &framework.options().commands;

@@ -29,6 +29,7 @@ mod process;
 mod relay;
 mod reload;
 mod replies;
+mod roles;
 mod startup;
 mod stats;
 mod storage;
