@@ -57,7 +57,10 @@ impl DiscordRest {
     ) -> Result<(), PostError> {
         let method = if grant { Method::PUT } else { Method::DELETE };
         let path = format!("/api/v10/guilds/{guild}/members/{user}/roles/{role}");
-        let reason: String = form_urlencoded::byte_serialize(reason.as_bytes()).collect();
+        // Percent-encoded as Discord expects (a literal `+` is already `%2B`).
+        let reason: String = form_urlencoded::byte_serialize(reason.as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
         let response = self
             .request(method, &path)
             .header("X-Audit-Log-Reason", reason)

@@ -30,6 +30,7 @@ mod relay;
 mod reload;
 mod replies;
 mod roles;
+mod roles_revoke;
 mod startup;
 mod stats;
 mod storage;
