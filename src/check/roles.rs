@@ -32,6 +32,11 @@ pub(super) fn add(settings: &Settings, report: &mut Report) {
             ));
         }
     }
+    if roles.regrant_on_rejoin {
+        report.warnings.push(
+            "roles.regrantOnRejoin asks Discord for the Server Members intent: switch it on in the Developer Portal (Bot > Privileged Gateway Intents), or Discord refuses the bot's connection".to_owned(),
+        );
+    }
     if settings.secrets.discord_token.is_none() {
         report
             .warnings

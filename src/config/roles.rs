@@ -25,6 +25,10 @@ pub struct RolesConfig {
     /// Whether a partial refund leaves the roles in place (default true: the buyer still paid for
     /// the product).
     pub keep_on_partial_refund: bool,
+    /// Give a member's roles back when they rejoin the server. Needs the Server Members intent,
+    /// switched on in the Discord Developer Portal (Bot > Privileged Gateway Intents), or Discord
+    /// refuses the bot's connection. Read at start-up.
+    pub regrant_on_rejoin: bool,
 }
 
 impl Default for RolesConfig {
@@ -35,6 +39,7 @@ impl Default for RolesConfig {
             log_channel_id: None,
             checkout_question: None,
             keep_on_partial_refund: true,
+            regrant_on_rejoin: false,
         }
     }
 }

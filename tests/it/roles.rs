@@ -41,16 +41,26 @@ pub(crate) fn roles() -> RolesConfig {
         log_channel_id: Some(LOG),
         checkout_question: Some("Discord username".into()),
         keep_on_partial_refund: true,
+        regrant_on_rejoin: false,
     }
 }
 
 /// A bot with roles set up, its fakes, and the buyer and another member in the server.
 pub(crate) async fn roles_bot(payhip: &FakePayhip) -> Bot {
+    roles_bot_with(payhip, |_| {}).await
+}
+
+pub(crate) async fn roles_bot_with(
+    payhip: &FakePayhip,
+    edit: impl FnOnce(&mut RolesConfig),
+) -> Bot {
     let base = payhip.base();
+    let mut config = roles();
+    edit(&mut config);
     let bot = crate::commands::connected_bot_with(
         GatewayOptions::default(),
         |c| {
-            c.roles = roles();
+            c.roles = config;
             c.xsolla_config.event_types.new_sale = false;
             c.xsolla_config.event_types.refund = false;
         },
@@ -334,4 +344,40 @@ async fn claims_are_rate_limited_per_member() {
     assert!(limited.contains("Too many tries"), "{limited}");
     let other = claim_as(&bot, 7, OTHER, by_order("GUESS", "x@example.com")).await;
     assert!(other.contains("No purchase matches"), "{other}");
+}
+
+#[tokio::test]
+async fn a_buyer_who_rejoins_gets_the_role_back_when_the_seller_asked() {
+    let payhip = FakePayhip::start().await;
+    let bot = roles_bot_with(&payhip, |r| r.regrant_on_rejoin = true).await;
+    let intents = bot.gateway.identifies()[0]["intents"].as_u64().unwrap();
+    assert_ne!(intents & (1 << 1), 0, "Server Members intent asked for");
+    post_payhip(&bot, sale("ORDER-1", KEY, |_| {})).await;
+    claim_as(
+        &bot,
+        1,
+        BUYER,
+        by_order("ORDER-1", "lena.buyer@example.com"),
+    )
+    .await;
+    bot.discord
+        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
+        .await;
+
+    bot.discord.remove_member(GUILD, BUYER);
+    bot.discord.add_member(GUILD, BUYER, "lena.sounds");
+    assert!(bot.discord.member_roles(GUILD, BUYER).is_empty());
+    let member = json!({
+        "guild_id": GUILD.to_string(),
+        "user": { "id": BUYER.to_string(), "username": "lena.sounds", "discriminator": "0",
+                  "global_name": null, "avatar": null, "bot": false, "public_flags": 0 },
+        "nick": null, "avatar": null, "roles": [],
+        "joined_at": "2026-01-01T00:00:00.000000+00:00", "premium_since": null,
+        "deaf": false, "mute": false, "flags": 0, "pending": false,
+        "communication_disabled_until": null,
+    });
+    bot.gateway.send_dispatch("GUILD_MEMBER_ADD", member).await;
+    bot.discord
+        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
+        .await;
 }

@@ -266,6 +266,33 @@ macro_rules! claim_queries {
                 Ok(Some(ended))
             }
 
+            /// Queues the grants of every live claim of a member again (they rejoined).
+            pub async fn regrant(pool: &Pool, guild: u64, user: u64, now: i64) -> Result<usize, DbError> {
+                let mut tx = pool.begin_with($begin).await?;
+                let rows: Vec<Row> = sqlx::query_as(&format!(
+                    "SELECT {COLUMNS} FROM role_claims WHERE guild_id = $1 AND user_id = $2 \
+                     AND status = 'live' ORDER BY id"
+                ))
+                .bind(guild.cast_signed())
+                .bind(user.cast_signed())
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut given: Vec<u64> = Vec::new();
+                for claim in rows.into_iter().map(decode) {
+                    let reason = format!("rejoined the server; order {}", claim.purchase);
+                    for role in claim.roles {
+                        if given.contains(&role) {
+                            continue;
+                        }
+                        given.push(role);
+                        let target = MemberRole { guild, user, role };
+                        enqueue(&mut tx, claim.event_id, target, Action::Grant, &reason, now).await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(given.len())
+            }
+
             pub async fn change(pool: &Pool, outbox_id: i64) -> Result<Option<(String, String)>, DbError> {
                 Ok(sqlx::query_as("SELECT action, reason FROM role_changes WHERE outbox_id = $1")
                     .bind(outbox_id)
@@ -315,6 +342,11 @@ impl Store {
             self,
             end(provider, purchase, status, reason, now, finishing)
         )
+    }
+
+    /// Queues again the grants of a member's live claims; returns how many roles.
+    pub async fn regrant_member(&self, guild: u64, user: u64, now: i64) -> Result<usize, DbError> {
+        on_backend!(self, regrant(guild, user, now))
     }
 
     /// What a `role:` outbox row does: (action, reason).
