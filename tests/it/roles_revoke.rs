@@ -234,3 +234,45 @@ async fn restart(
         gateway,
     }
 }
+
+#[tokio::test]
+async fn a_claim_bound_after_the_refund_was_decided_is_refused() {
+    // The claim's own refund check ran before the refund was stored; binding still sees it.
+    let app = TestApp::start(|c| {
+        c.discord_config.guild_id = Some(GUILD);
+        c.roles = roles();
+    })
+    .await;
+    for body in [sale("ORDER-1", KEY, |_| {}), refund("ORDER-1", 1476)] {
+        let (status, _) = app.post("/webhook/payhip", body).await;
+        assert!(status.is_success());
+    }
+    let store = app.store().clone();
+    crate::exactly_once::eventually("the refund's decision", || {
+        let store = store.clone();
+        async move { store.outbox_counts().await.unwrap().pending == 0 }
+    })
+    .await;
+    let claim = integrations_bot::db::NewClaim {
+        provider: "payhip",
+        purchase: "ORDER-1",
+        event_id: 1,
+        guild: GUILD,
+        user: BUYER,
+        roles: &[ROLE],
+        via: "order",
+        reason: "test",
+        now: 1,
+    };
+    let bound = store.bind_claim(&claim, None).await.unwrap();
+    assert!(
+        matches!(bound, integrations_bot::db::Bound::Ended(_)),
+        "{bound:?}"
+    );
+    let rows = store.outbox_rows().await.unwrap();
+    assert!(
+        rows.iter().all(|r| !r.destination.starts_with("role:")),
+        "no grant queued: {rows:?}"
+    );
+    app.stop().await;
+}

@@ -185,12 +185,13 @@ macro_rules! claim_queries {
                     Some((_, status, _)) => status == "live",
                     None => false,
                 };
-                sqlx::query(
+                let written = sqlx::query(
                     "INSERT INTO role_claims (provider, purchase, event_id, guild_id, user_id, roles, via, \
                      status, claimed_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'live', $8, $8) \
                      ON CONFLICT (provider, purchase) DO UPDATE SET event_id = excluded.event_id, \
                      guild_id = excluded.guild_id, user_id = excluded.user_id, roles = excluded.roles, \
-                     via = excluded.via, status = 'live', ended_reason = NULL, updated_at = excluded.updated_at",
+                     via = excluded.via, status = 'live', ended_reason = NULL, updated_at = excluded.updated_at \
+                     WHERE role_claims.status <> 'ended'",
                 )
                 .bind(c.provider)
                 .bind(c.purchase)
@@ -202,6 +203,11 @@ macro_rules! claim_queries {
                 .bind(c.now)
                 .execute(&mut *tx)
                 .await?;
+                if written.rows_affected() == 0 {
+                    // Ended by a refund committed since the check above.
+                    tx.commit().await?;
+                    return Ok(Bound::Ended(None));
+                }
                 for role in c.roles {
                     let target = MemberRole { guild: c.guild, user: c.user, role: *role };
                     enqueue(&mut tx, c.event_id, target, Action::Grant, c.reason, c.now).await?;
@@ -226,6 +232,23 @@ macro_rules! claim_queries {
                 let mut tx = pool.begin_with($begin).await?;
                 if !finish(&mut tx, f, now).await? {
                     return Ok(None);
+                }
+                if let (Some(provider), Some(f), "ended") = (provider, f, status) {
+                    // Ended before anyone claimed it: a claim made after this sees it ended, even
+                    // one that checked the refunds a moment before they were written.
+                    sqlx::query(
+                        "INSERT INTO role_claims (provider, purchase, event_id, guild_id, user_id, roles, \
+                         via, status, ended_reason, claimed_at, updated_at) \
+                         SELECT $1, $2, event_id, 0, 0, '', 'none', 'ended', $3, $4, $4 FROM outbox \
+                         WHERE id = $5 ON CONFLICT (provider, purchase) DO NOTHING",
+                    )
+                    .bind(provider)
+                    .bind(purchase)
+                    .bind(reason)
+                    .bind(now)
+                    .bind(f.outbox_id)
+                    .execute(&mut *tx)
+                    .await?;
                 }
                 let rows: Vec<Row> = sqlx::query_as(&format!(
                     "SELECT {COLUMNS} FROM role_claims WHERE (CAST($1 AS TEXT) IS NULL OR provider = $1) \

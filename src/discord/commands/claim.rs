@@ -151,6 +151,12 @@ pub async fn claims_lookup(
                 (s, Some(why)) => format!("{s} ({why})"),
                 (s, None) => s.to_owned(),
             };
+            if c.user == 0 {
+                return format!(
+                    "`{}` ({}) → nobody: {status} before anyone claimed it",
+                    c.purchase, c.provider
+                );
+            }
             format!(
                 "`{}` ({}) → <@{}> · {} · {} · via {} · <t:{}:f>",
                 c.purchase,
