@@ -13,7 +13,10 @@
 //! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
 //!   silence every notice.
 //! - [`discord`]: the gateway, the slash commands, the REST client, and notice rendering.
-//! - [`outbox`]: durable delivery of notices: routing, the worker, leases and retries.
+//! - [`outbox`]: durable delivery of notices and role changes: routing, the worker, leases and
+//!   retries.
+//! - [`roles`]: Discord roles for buyers: which purchase gives which roles and what takes them
+//!   back (`/claim`, automatic grants, removal on refund or cancellation).
 //! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.
 //! - [`import_js`]: one-off import of the earlier JavaScript bot's history.
 //! - [`providers`]: one module per store: signature check and translation into [`domain`].
@@ -48,6 +51,7 @@ pub mod outbox;
 pub mod providers;
 pub mod relay;
 pub mod reload;
+pub mod roles;
 pub mod serve;
 pub mod state;
 pub mod stats;

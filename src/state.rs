@@ -27,6 +27,8 @@ struct Inner {
     unsigned_tests: UnsignedTests,
     /// Signed webhooks kept raw because they could not be read in full (see `Detail::Unreadable`).
     unreadable: AtomicU64,
+    claim_limiter: crate::roles::ClaimLimiter,
+    license_api: crate::roles::payhip_api::LicenseApi,
 }
 
 /// Payhip test payloads carry no signature, so anyone who knows the webhook URL can send them.
@@ -82,6 +84,8 @@ impl AppState {
         providers: Vec<Arc<dyn Provider>>,
         outbox_wakeup: Arc<Notify>,
     ) -> Self {
+        let license_api =
+            crate::roles::payhip_api::LicenseApi::new(settings.payhip_api_base.as_deref());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -93,6 +97,8 @@ impl AppState {
                 started: Instant::now(),
                 unsigned_tests: UnsignedTests::default(),
                 unreadable: AtomicU64::new(0),
+                claim_limiter: crate::roles::ClaimLimiter::default(),
+                license_api,
             }),
         }
     }
@@ -155,6 +161,15 @@ impl AppState {
     /// Signed webhooks stored raw since start because they could not be read in full.
     pub fn unreadable(&self) -> u64 {
         self.inner.unreadable.load(Ordering::Relaxed)
+    }
+
+    /// Per-member pacing of `/claim`.
+    pub fn claim_limiter(&self) -> &crate::roles::ClaimLimiter {
+        &self.inner.claim_limiter
+    }
+
+    pub fn license_api(&self) -> &crate::roles::payhip_api::LicenseApi {
+        &self.inner.license_api
     }
 
     pub fn uptime(&self) -> std::time::Duration {

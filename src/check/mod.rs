@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod public_url;
+mod roles;
 
 use std::sync::Arc;
 
@@ -80,6 +81,7 @@ pub async fn check(settings: &Settings) -> Report {
         ));
     }
     report.summary.extend(public_url::lines(config, &providers));
+    roles::add(settings, &mut report);
     report
 }
 

@@ -40,6 +40,7 @@ macro_rules! on_backend {
     };
 }
 
+mod claims;
 pub mod model;
 mod outbox;
 mod postgres;
@@ -48,6 +49,7 @@ pub mod rollup;
 mod sqlite;
 pub mod writer;
 
+pub use claims::{Bound, ClaimRow, Finishing, NewClaim};
 pub use model::*;
 pub use outbox::Claimed;
 pub use rollup::{Grain, DAY_MS, HOUR_MS};

@@ -80,7 +80,7 @@ async fn a_claim_taken_over_after_its_lease_can_no_longer_post() {
     store.close().await;
 }
 
-async fn eventually<F, Fut>(what: &str, mut check: F)
+pub(crate) async fn eventually<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
