@@ -41,6 +41,10 @@ impl Customer {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Item {
     pub product_id: Option<String>,
+    /// The store's short product key when it has one besides the id (Payhip's `AbC12` of
+    /// payhip.com/b/AbC12): what sellers name a product by in `roles.products`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub product_key: Option<String>,
     pub name: String,
     pub quantity: u32,
     pub variant: Option<String>,

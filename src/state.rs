@@ -29,6 +29,8 @@ struct Inner {
     unsigned_tests: UnsignedTests,
     /// Signed webhooks kept raw because they could not be read in full (see `Detail::Unreadable`).
     unreadable: AtomicU64,
+    claim_limiter: crate::roles::ClaimLimiter,
+    license_api: crate::roles::payhip_api::LicenseApi,
 }
 
 /// Payhip test payloads carry no signature, so anyone who knows the webhook URL can send them.
@@ -85,6 +87,8 @@ impl AppState {
         outbox_wakeup: Arc<Notify>,
         clock: Arc<dyn Clock>,
     ) -> Self {
+        let license_api =
+            crate::roles::payhip_api::LicenseApi::new(settings.payhip_api_base.as_deref());
         Self {
             inner: Arc::new(Inner {
                 store,
@@ -97,6 +101,8 @@ impl AppState {
                 clock,
                 unsigned_tests: UnsignedTests::default(),
                 unreadable: AtomicU64::new(0),
+                claim_limiter: crate::roles::ClaimLimiter::default(),
+                license_api,
             }),
         }
     }
@@ -159,6 +165,15 @@ impl AppState {
     /// Signed webhooks stored raw since start because they could not be read in full.
     pub fn unreadable(&self) -> u64 {
         self.inner.unreadable.load(Ordering::Relaxed)
+    }
+
+    /// Per-member pacing of `/claim`.
+    pub fn claim_limiter(&self) -> &crate::roles::ClaimLimiter {
+        &self.inner.claim_limiter
+    }
+
+    pub fn license_api(&self) -> &crate::roles::payhip_api::LicenseApi {
+        &self.inner.license_api
     }
 
     pub fn uptime(&self) -> std::time::Duration {

@@ -16,6 +16,9 @@ pub mod series;
 pub mod window;
 pub mod words;
 
+#[cfg(test)]
+mod agreement_tests;
+
 pub(crate) use period::{local_midnight, midnight};
 pub use period::{Period, PeriodError, PERIODS};
 pub use window::Window;
@@ -212,12 +215,13 @@ async fn figures(
     Ok(merge(rows))
 }
 
-async fn top_products(
+/// Orders and quantity per product over `[from, to)`, as the plan reads them.
+async fn top_product_rows(
     store: &Store,
     from: i64,
     to: i64,
     filter: &Filter,
-) -> Result<Vec<ProductFigures>, DbError> {
+) -> Result<Vec<(String, i64, i64)>, DbError> {
     let provider = filter.provider.as_deref();
     let mut rows = Vec::new();
     for (grain, (a, b)) in plan(from, to) {
@@ -232,9 +236,19 @@ async fn top_products(
         e.0 += orders;
         e.1 += quantity;
     }
+    Ok(by.into_iter().map(|(p, (o, q))| (p, o, q)).collect())
+}
+
+async fn top_products(
+    store: &Store,
+    from: i64,
+    to: i64,
+    filter: &Filter,
+) -> Result<Vec<ProductFigures>, DbError> {
+    let by = top_product_rows(store, from, to, filter).await?;
     let mut out: Vec<ProductFigures> = by
         .into_iter()
-        .map(|(product, (orders, quantity))| ProductFigures {
+        .map(|(product, orders, quantity)| ProductFigures {
             product,
             orders,
             quantity,

@@ -4,6 +4,7 @@
 
 pub mod database;
 pub mod public_url;
+mod roles;
 
 use std::sync::Arc;
 
@@ -75,6 +76,7 @@ pub async fn check(settings: &Settings) -> Report {
         ));
     }
     report.summary.extend(public_url::lines(config, &providers));
+    roles::add(settings, &mut report);
     report
 }
 

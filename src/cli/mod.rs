@@ -286,7 +286,9 @@ fn invite(path: &Path, client_id: Option<u64>) -> ExitCode {
     match client_id.or_else(from_token) {
         Some(id) => {
             out!("Open this link, pick your server and press Authorize:");
-            out!("{}", invite::invite_url(id));
+            // With roles set up, the bot also needs Manage Roles.
+            let roles = crate::config::Config::load(path).is_ok_and(|c| c.roles.enabled());
+            out!("{}", invite::invite_url_for(id, roles));
             ExitCode::SUCCESS
         }
         None => {

@@ -36,6 +36,9 @@ pub struct Secrets {
     pub stores: super::StoreSecrets,
     /// Bearer token `/metrics` asks for; with it, `/metrics` is also served on the public port.
     pub metrics_token: Option<Secret>,
+    /// Payhip product secret keys for the license API, by variable name
+    /// (`PAYHIP_PRODUCT_SECRET_<PRODUCT KEY>`, see [`super::roles::secret_variable`]).
+    pub payhip_product_secrets: std::collections::BTreeMap<String, Secret>,
 }
 
 /// Payhip's or Xsolla's keys; `None` for the other stores. Only these two are named where
@@ -52,6 +55,8 @@ pub struct Environment {
     pub secrets: Secrets,
     pub database_url: Option<String>,
     pub discord_api_base: Option<String>,
+    /// Replaces `https://payhip.com` for the license API: a proxy, or a test double.
+    pub payhip_api_base: Option<String>,
 }
 
 impl Environment {
@@ -71,9 +76,11 @@ impl Environment {
                 xsolla_secret_key: non_empty(XSOLLA_SECRET_KEY).map(Secret),
                 metrics_token: non_empty("METRICS_TOKEN").map(Secret),
                 stores: super::StoreSecrets::from_lookup(non_empty),
+                payhip_product_secrets: Default::default(),
             },
             database_url: non_empty("DATABASE_URL"),
             discord_api_base: non_empty("DISCORD_API_BASE"),
+            payhip_api_base: non_empty("PAYHIP_API_BASE"),
         }
     }
 
@@ -87,7 +94,16 @@ impl Environment {
                 tracing::warn!(path = %dotenv.display(), "ignoring unreadable .env file: {e}");
             }
         }
-        Self::from_lookup(|k| std::env::var(k).ok())
+        let mut env = Self::from_lookup(|k| std::env::var(k).ok());
+        // Their names follow the seller's product keys, so they are found by prefix.
+        for (name, value) in std::env::vars() {
+            if name.starts_with("PAYHIP_PRODUCT_SECRET_") && !value.trim().is_empty() {
+                env.secrets
+                    .payhip_product_secrets
+                    .insert(name, Secret::new(value.trim()));
+            }
+        }
+        env
     }
 }
 
@@ -108,6 +124,7 @@ pub struct Settings {
     pub secrets: Secrets,
     pub database_url: String,
     pub discord_api_base: Option<String>,
+    pub payhip_api_base: Option<String>,
     pub config_path: Option<PathBuf>,
 }
 
@@ -126,6 +143,9 @@ impl Settings {
             secrets: env.secrets,
             database_url,
             discord_api_base,
+            payhip_api_base: env
+                .payhip_api_base
+                .map(|b| b.trim_end_matches('/').to_owned()),
             config_path,
         }
     }

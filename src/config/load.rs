@@ -88,6 +88,7 @@ impl Config {
             notifications => "notifications",
             privacy => "privacy",
             delivery => "delivery",
+            roles => "roles",
         );
         config.stores = super::StoreSections::read(&root, &mut problems);
         problems.extend(config.validate());

@@ -17,6 +17,7 @@ pub mod edit;
 pub mod env;
 mod keys;
 pub mod load;
+pub mod roles;
 pub mod schema;
 mod stores;
 pub mod table;
@@ -27,6 +28,7 @@ mod words;
 pub use edit::{edit, write_atomically, EDITABLE_KEYS};
 pub use env::{redact_url, store_keys, Environment, Secret, Secrets, Settings};
 pub use load::{ConfigError, Problem};
+pub use roles::{ProductRoles, RolesConfig, SubscriptionRoles};
 pub use schema::{
     Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
     Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,

@@ -23,6 +23,8 @@ pub struct Config {
     pub notifications: Notifications,
     pub privacy: Privacy,
     pub delivery: Delivery,
+    /// Discord roles given to buyers (see docs/roles.md).
+    pub roles: super::roles::RolesConfig,
     /// The sections of the stores in [`super::table`] (`stripeConfig`, …).
     #[serde(flatten)]
     pub stores: super::StoreSections,

@@ -162,6 +162,7 @@ impl Config {
                 bad(path, format!("expected a whole number from 1 to {max}"));
             }
         }
+        problems.extend(super::roles::problems(self));
         problems
     }
 

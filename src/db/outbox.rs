@@ -36,10 +36,6 @@ impl std::fmt::Debug for Claimed {
 
 type ClaimedRow = (i64, i64, String, i64, i64, Option<i64>, i64, String);
 
-/// The first pending row of its destination: nothing to the same place waits before it.
-const HEAD: &str = "NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' \
-     AND e.destination = o.destination AND e.id < o.id)";
-
 macro_rules! outbox_queries {
     ($module:ident, $db:ty, $lock:literal) => {
         pub(crate) mod $module {
@@ -55,13 +51,18 @@ macro_rules! outbox_queries {
                 lease_until: i64,
                 limit: i64,
             ) -> Result<Vec<Claimed>, DbError> {
+                // Each destination's first waiting row (leased or due later) is found once, so
+                // a claim reads the queue once however long the backlog is.
                 sqlx::query(concat!(
                     "UPDATE outbox SET lease_until = $1, claim_token = $2 WHERE id IN (",
-                    "SELECT o.id FROM outbox o WHERE o.status = 'pending' AND o.next_attempt_at <= $3 ",
+                    "SELECT o.id FROM outbox o LEFT JOIN (",
+                    "SELECT w.destination, MIN(w.id) AS first FROM outbox w ",
+                    "WHERE w.status = 'pending' AND (w.next_attempt_at > $3 ",
+                    "OR (w.lease_until IS NOT NULL AND w.lease_until > $3)) ",
+                    "GROUP BY w.destination) b ON b.destination = o.destination ",
+                    "WHERE o.status = 'pending' AND o.next_attempt_at <= $3 ",
                     "AND (o.lease_until IS NULL OR o.lease_until <= $3) ",
-                    "AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' ",
-                    "AND e.destination = o.destination AND e.id < o.id ",
-                    "AND (e.next_attempt_at > $3 OR (e.lease_until IS NOT NULL AND e.lease_until > $3))) ",
+                    "AND (b.first IS NULL OR o.id < b.first) ",
                     "ORDER BY o.id LIMIT $4 ",
                     $lock,
                     ")"
@@ -199,12 +200,12 @@ macro_rules! outbox_queries {
 
             /// When the first row of some destination's queue becomes due or its lease runs out.
             pub async fn next_due(pool: &Pool) -> Result<Option<i64>, DbError> {
-                let sql = format!(
-                    "SELECT MIN(CASE WHEN o.lease_until IS NOT NULL AND o.lease_until > o.next_attempt_at \
-                     THEN o.lease_until ELSE o.next_attempt_at END) FROM outbox o \
-                     WHERE o.status = 'pending' AND {HEAD}"
-                );
-                Ok(sqlx::query_scalar(&sql).fetch_one(pool).await?)
+                // The head of each destination's queue, found with one pass over the index.
+                let sql = "SELECT MIN(CASE WHEN o.lease_until IS NOT NULL \
+                     AND o.lease_until > o.next_attempt_at THEN o.lease_until \
+                     ELSE o.next_attempt_at END) FROM outbox o JOIN (SELECT MIN(id) AS id \
+                     FROM outbox WHERE status = 'pending' GROUP BY destination) h ON h.id = o.id";
+                Ok(sqlx::query_scalar(sql).fetch_one(pool).await?)
             }
 
             // Used for SQLite only: PostgreSQL instances never free each other's leases.
@@ -223,7 +224,7 @@ macro_rules! outbox_queries {
 }
 
 outbox_queries!(sqlite, sqlx::Sqlite, "");
-outbox_queries!(postgres, sqlx::Postgres, "FOR UPDATE SKIP LOCKED");
+outbox_queries!(postgres, sqlx::Postgres, "FOR UPDATE OF o SKIP LOCKED");
 
 fn decode(row: ClaimedRow) -> Claimed {
     let (id, event_id, destination, attempts, created_at, post_started_at, blind_reposts, data) =
@@ -240,6 +241,19 @@ fn decode(row: ClaimedRow) -> Claimed {
         blind_reposts,
         event,
     }
+}
+
+/// As `on_backend!`, for a write: on SQLite it first waits its turn at the write gate.
+macro_rules! on_backend_write {
+    ($store:expr, $func:ident ( $($arg:expr),* )) => {
+        match $store {
+            Store::Sqlite(s) => {
+                let _turn = s.write_turn().await;
+                sqlite::$func(s $(, $arg)*).await
+            }
+            Store::Postgres(p) => postgres::$func(p $(, $arg)*).await,
+        }
+    };
 }
 
 /// Calls the same-named query function on whichever backend this store is.
@@ -261,7 +275,7 @@ impl Store {
         lease_until: i64,
         limit: i64,
     ) -> Result<Vec<Claimed>, DbError> {
-        on_backend!(self, claim(token, now, lease_until, limit))
+        on_backend_write!(self, claim(token, now, lease_until, limit))
     }
 
     /// See the query: false means "do not post" (the claim was lost or an earlier notice to the
@@ -274,16 +288,16 @@ impl Store {
         started: Option<i64>,
         blind: bool,
     ) -> Result<bool, DbError> {
-        on_backend!(self, begin_attempt(id, token, lease_until, started, blind))
+        on_backend_write!(self, begin_attempt(id, token, lease_until, started, blind))
     }
 
     /// Extends the lease of every row still held by `token`.
     pub async fn renew_claim(&self, token: &str, lease_until: i64) -> Result<u64, DbError> {
-        on_backend!(self, renew(token, lease_until))
+        on_backend_write!(self, renew(token, lease_until))
     }
 
     pub async fn release_claim(&self, token: &str) -> Result<u64, DbError> {
-        on_backend!(self, release(token))
+        on_backend_write!(self, release(token))
     }
 
     pub async fn mark_delivered(
@@ -292,11 +306,11 @@ impl Store {
         message_id: Option<&str>,
         now: i64,
     ) -> Result<(), DbError> {
-        on_backend!(self, finish(id, "delivered", message_id, now))
+        on_backend_write!(self, finish(id, "delivered", message_id, now))
     }
 
     pub async fn mark_previewed(&self, id: i64, now: i64) -> Result<(), DbError> {
-        on_backend!(self, finish(id, "preview", None, now))
+        on_backend_write!(self, finish(id, "preview", None, now))
     }
 
     /// Schedules another try. `in_doubt`: the last post got no answer, so the next attempt looks
@@ -309,18 +323,21 @@ impl Store {
         error: &str,
         in_doubt: bool,
     ) -> Result<(), DbError> {
-        on_backend!(self, retry_at(id, token, at, error, in_doubt))
+        on_backend_write!(self, retry_at(id, token, at, error, in_doubt))
     }
 
     pub async fn dead_letter(&self, id: i64, token: &str, error: &str) -> Result<(), DbError> {
-        on_backend!(self, dead_letter(id, token, error))
+        on_backend_write!(self, dead_letter(id, token, error))
     }
 
     /// Frees rows claimed by a process that is gone. Only safe where one process owns the
     /// database (SQLite); PostgreSQL instances wait for leases to expire instead.
     pub async fn release_stale_leases(&self) -> Result<u64, DbError> {
         match self {
-            Store::Sqlite(p) => sqlite::release_leases(p).await,
+            Store::Sqlite(s) => {
+                let _turn = s.write_turn().await;
+                sqlite::release_leases(s).await
+            }
             Store::Postgres(_) => Ok(0),
         }
     }

@@ -18,6 +18,8 @@ pub async fn run(
     let config = state.config();
     let guild = config.discord_config.guild_id;
     let activity = config.discord_config.bot_activity.clone();
+    let roles = config.roles.enabled();
+    let rejoin = roles && config.roles.regrant_on_rejoin;
     let mut builder = serenity::HttpBuilder::new(token.expose());
     if let Some(base) = &base {
         // serenity only rewrites URLs with its own rate limiter off; the outbox and Discord's
@@ -28,11 +30,12 @@ pub async fn run(
     let data = state.clone();
     let framework = poise::Framework::<AppState, CommandError>::builder()
         .options(poise::FrameworkOptions {
-            commands: commands::all(),
+            commands: commands::for_config(roles),
             command_check: Some(|ctx| Box::pin(commands::in_own_server(ctx))),
             // Nothing a command answers pings anyone, whatever names it shows.
             allowed_mentions: Some(serenity::CreateAllowedMentions::new()),
             on_error: |e| Box::pin(commands::on_error(e)),
+            event_handler: |framework, event| Box::pin(on_event(framework.user_data, event)),
             ..Default::default()
         })
         .setup(move |ctx, ready, framework| {
@@ -42,7 +45,7 @@ pub async fn run(
                 if ready.guilds.is_empty() {
                     tracing::warn!(
                         "the bot is in no Discord server yet: open {} to add it to yours",
-                        super::invite::invite_url(ready.application.id.get())
+                        super::invite::invite_url_for(ready.application.id.get(), roles)
                     );
                 }
                 let commands = &framework.options().commands;
@@ -61,9 +64,13 @@ pub async fn run(
             })
         })
         .build();
+    // Server Members is privileged: asked for only when the seller switched it on for re-grants.
+    let mut intents = serenity::GatewayIntents::GUILDS;
+    if rejoin {
+        intents |= serenity::GatewayIntents::GUILD_MEMBERS;
+    }
     let mut client_builder =
-        serenity::ClientBuilder::new_with_http(http, serenity::GatewayIntents::GUILDS)
-            .framework(framework);
+        serenity::ClientBuilder::new_with_http(http, intents).framework(framework);
     if let Some(activity) = activity.filter(|a| !a.trim().is_empty()) {
         client_builder = client_builder.activity(serenity::ActivityData::watching(activity));
     }
@@ -80,4 +87,31 @@ pub async fn run(
             Ok(())
         }
     }
+}
+
+/// A member who rejoins gets the roles of their live claims back (with the Server Members intent).
+async fn on_event(state: &AppState, event: &serenity::FullEvent) -> Result<(), CommandError> {
+    let serenity::FullEvent::GuildMemberAddition { new_member } = event else {
+        return Ok(());
+    };
+    let config = state.config();
+    if !config.roles.regrant_on_rejoin
+        || config.discord_config.guild_id != Some(new_member.guild_id.get())
+    {
+        return Ok(());
+    }
+    let (guild, user) = (new_member.guild_id.get(), new_member.user.id.get());
+    match state
+        .store()
+        .regrant_member(guild, user, state.clock().now_ms())
+        .await
+    {
+        Ok(0) => {}
+        Ok(n) => {
+            tracing::info!(user, "a buyer rejoined: {n} role(s) queued again");
+            state.outbox_wakeup().notify_one();
+        }
+        Err(e) => tracing::error!(user, "cannot give a rejoining buyer their roles back: {e}"),
+    }
+    Ok(())
 }

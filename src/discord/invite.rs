@@ -8,6 +8,9 @@ use base64::Engine as _;
 /// export, and reading back a channel to check whether a notice already arrived.
 pub const PERMISSIONS: u64 = (1 << 10) | (1 << 11) | (1 << 14) | (1 << 15) | (1 << 16);
 
+/// Manage Roles (1 << 28), added when the seller set up `roles`: giving and taking buyers' roles.
+pub const MANAGE_ROLES: u64 = 1 << 28;
+
 /// `bot` puts the bot in the server; `applications.commands` lets it register slash commands.
 pub const SCOPES: &str = "bot%20applications.commands";
 
@@ -28,8 +31,18 @@ pub fn client_id_from_token(token: &str) -> Option<u64> {
 }
 
 pub fn invite_url(client_id: u64) -> String {
+    invite_url_for(client_id, false)
+}
+
+/// The link, with Manage Roles when the bot gives buyers roles.
+pub fn invite_url_for(client_id: u64, roles: bool) -> String {
+    let permissions = if roles {
+        PERMISSIONS | MANAGE_ROLES
+    } else {
+        PERMISSIONS
+    };
     format!(
-        "https://discord.com/oauth2/authorize?client_id={client_id}&scope={SCOPES}&permissions={PERMISSIONS}"
+        "https://discord.com/oauth2/authorize?client_id={client_id}&scope={SCOPES}&permissions={permissions}"
     )
 }
 
@@ -44,6 +57,11 @@ mod tests {
         assert_eq!(client_id_from_token(token), Some(123_456_789_012_345_678));
         assert_eq!(client_id_from_token("garbage"), None);
         assert_eq!(client_id_from_token(""), None);
+    }
+
+    #[test]
+    fn roles_add_manage_roles() {
+        assert!(invite_url_for(42, true).ends_with("&permissions=268553216"));
     }
 
     #[test]

@@ -391,6 +391,10 @@ fn interpret(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<Pos
     }
 }
 
+#[path = "rest_roles.rs"]
+mod roles;
+pub use roles::{MISSING_PERMISSIONS, UNKNOWN_MEMBER, UNKNOWN_ROLE};
+
 #[cfg(test)]
 #[path = "rest_tests.rs"]
 mod tests;

@@ -32,6 +32,9 @@ pub(super) enum Flow {
 impl Inner {
     #[tracing::instrument(name = "deliver", skip_all, fields(notice = row.id, event = row.event_id))]
     pub(super) async fn deliver(&self, token: &str, row: &Claimed) -> Result<Flow, DbError> {
+        if super::roles::is_role_row(&row.destination) {
+            return self.deliver_role_row(token, row).await;
+        }
         let config = self.state.config();
         let event = match &row.event {
             Ok(event) => event,

@@ -5,9 +5,19 @@ use crate::config::{Config, ProviderConfig};
 use crate::domain::{DiscordWebhook, Event};
 use crate::notice::destination::Destination;
 
+/// The outbox rows an event gets: its notices, and a role decision when it may change a buyer's
+/// roles (see [`crate::roles`]).
+pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<String> {
+    let mut out = notice_routes(config, provider, event);
+    if crate::roles::routes(&config.roles, event) {
+        out.push(crate::roles::EVENT_DESTINATION.to_owned());
+    }
+    out
+}
+
 /// The destinations an event's notice goes to under the current config: none for unannounced
 /// kinds, switched-off types and (if so configured) tests.
-pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<String> {
+fn notice_routes(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<String> {
     let Some(kind) = event.kind.notice_kind() else {
         return Vec::new();
     };
@@ -44,6 +54,7 @@ pub fn route(config: &Config, provider: &ProviderConfig, event: &Event) -> Vec<S
 mod deliver;
 mod hint;
 pub mod policy;
+mod roles;
 pub mod worker;
 
 /// Logs, once at start-up, every notice family that will not reach Discord, so a seller who

@@ -258,3 +258,38 @@ fn the_example_config_needs_only_channel_ids_and_a_key() {
     let c = check(&filled, &KEY);
     assert!(c.ok, "{}{}", c.stdout, c.stderr);
 }
+
+#[test]
+fn roles_need_the_server_id_and_real_role_ids() {
+    let roles = r#""roles": { "products": [{ "product": "AbC12", "roles": ["12x"] }] }"#;
+    let c = check(
+        &format!(r#"{{ "discordConfig": {{ {CHANNELS} }}, {roles} }}"#),
+        &KEY,
+    );
+    let said = format!("{}{}", c.stdout, c.stderr);
+    assert!(!c.ok, "{said}");
+    assert!(
+        said.contains("roles.products[0].roles: expected a Discord role id (digits, as a string), found \"12x\""),
+        "{said}"
+    );
+    let roles = r#""roles": { "products": [{ "product": "AbC12", "roles": ["12"] }] }"#;
+    let c = check(
+        &format!(r#"{{ "discordConfig": {{ {CHANNELS} }}, {roles} }}"#),
+        &KEY,
+    );
+    assert_one_problem(
+        &c,
+        "discordConfig.guildId: roles are given in one server: set the server's id here",
+    );
+    let c = check(
+        &format!(r#"{{ "discordConfig": {{ "guildId": "9", {CHANNELS} }}, {roles} }}"#),
+        &KEY,
+    );
+    assert!(c.ok, "{}{}", c.stdout, c.stderr);
+    assert!(
+        c.stdout.contains("PAYHIP_PRODUCT_SECRET_ABC12"),
+        "{}",
+        c.stdout
+    );
+    assert!(c.stdout.contains("roles: 1 product(s)"), "{}", c.stdout);
+}

@@ -204,7 +204,7 @@ async fn sigterm_under_load_keeps_everything_it_acknowledged() {
     let store = Store::connect(&url).await.unwrap();
     let stored: BTreeSet<String> = match &store {
         Store::Sqlite(p) => sqlx::query_scalar("SELECT external_id FROM sales")
-            .fetch_all(p)
+            .fetch_all(&**p)
             .await
             .unwrap(),
         Store::Postgres(p) => sqlx::query_scalar("SELECT external_id FROM sales")

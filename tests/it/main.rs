@@ -29,6 +29,8 @@ mod process;
 mod relay;
 mod reload;
 mod replies;
+mod roles;
+mod roles_revoke;
 mod startup;
 mod stats;
 mod storage;

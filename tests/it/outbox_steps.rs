@@ -370,7 +370,7 @@ async fn an_unreadable_event_among_64_is_dead_lettered_alone() {
     match w.store() {
         Store::Sqlite(p) => sqlx::query(corrupt)
             .bind(poisoned)
-            .execute(p)
+            .execute(&**p)
             .await
             .map(drop),
         Store::Postgres(p) => sqlx::query(corrupt)

@@ -115,7 +115,7 @@ async fn a_refund_links_to_its_sale() {
 /// One integer from either backend, for assertions on stored rows.
 async fn scalar(store: &Store, sql: &str) -> Option<i64> {
     match store {
-        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
+        Store::Sqlite(p) => sqlx::query_scalar(sql).fetch_one(&**p).await.unwrap(),
         Store::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }

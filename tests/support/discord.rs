@@ -73,7 +73,11 @@ struct Inner {
     nonces: HashMap<(String, String), Value>,
     next_id: u64,
     gateway_url: String,
+    members: members::Members,
 }
+
+#[path = "members.rs"]
+mod members;
 
 #[derive(Clone)]
 pub struct FakeDiscord {
@@ -132,8 +136,8 @@ impl FakeDiscord {
                 "/api/v10/webhooks/{id}/{token}/messages/@original",
                 axum::routing::patch(edit_original).get(edit_original),
             )
-            .fallback(unknown)
-            .with_state(fake.clone());
+            .fallback(unknown);
+        let app = members::routes(app).with_state(fake.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

@@ -3,6 +3,7 @@
 
 pub mod discord;
 pub mod gateway;
+pub mod payhip_api;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

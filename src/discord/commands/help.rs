@@ -15,6 +15,8 @@ pub async fn help(ctx: Context<'_>) -> Result<(), CommandError> {
 **/config show** (or **/configoptions**) · **/config set** `key value`: view or change settings.
 **/botinfo**: version, uptime and delivery health.
 **/ping**: gateway heartbeat and API round trip.
+**/claim** `license_key` or `order_id email`: buyers get the Discord role of their purchase (any member may use it).
+**/claims lookup** · **/claims unbind** `order_id` or `member`: who claimed a purchase; unlink it.
 Answers are private unless you pass `public: true`.";
     ctx.send(CreateReply::default().content(text).ephemeral(true))
         .await?;

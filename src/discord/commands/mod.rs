@@ -9,6 +9,7 @@ use crate::state::AppState;
 use crate::stats::PeriodError;
 
 mod botinfo;
+mod claim;
 mod config;
 mod export;
 mod help;
@@ -18,6 +19,7 @@ mod stats;
 mod test;
 
 pub use botinfo::botinfo;
+pub use claim::{claim, claims, claims_lookup, claims_unbind};
 pub use config::{config, config_set, config_show, configoptions};
 pub use export::export;
 pub use help::help;
@@ -44,9 +46,9 @@ pub enum CommandError {
 
 pub type Context<'a> = poise::Context<'a, AppState, CommandError>;
 
-/// Every command, registered with Manage Server as the default permission and usable only inside
-/// a server: sales data is private, and in direct messages Discord applies no permission at all,
-/// so anyone sharing a server with the bot could ask it for figures.
+/// Every command for sellers, registered with Manage Server as the default permission and usable
+/// only inside a server: sales data is private, and in direct messages Discord applies no
+/// permission at all, so anyone sharing a server with the bot could ask it for figures.
 pub fn all() -> Vec<poise::Command<AppState, CommandError>> {
     vec![
         sales(),
@@ -59,6 +61,16 @@ pub fn all() -> Vec<poise::Command<AppState, CommandError>> {
         botinfo(),
         ping(),
     ]
+}
+
+/// The commands a server sees: `/claim` and `/claims` only once `roles` is set up, so buyers are
+/// not offered a command that can give them nothing. Registered at start-up.
+pub fn for_config(roles: bool) -> Vec<poise::Command<AppState, CommandError>> {
+    let mut out = all();
+    if roles {
+        out.extend([claim(), claims()]);
+    }
+    out
 }
 
 #[derive(Debug, Clone, Copy, poise::ChoiceParameter)]

@@ -85,6 +85,7 @@ fn items(f: &Fields, total: &Money) -> Result<Vec<Item>, ProviderError> {
         .collect();
     Ok(vec![Item {
         product_id: f.text("product_id"),
+        product_key: None,
         name,
         quantity: f
             .integer("quantity")?

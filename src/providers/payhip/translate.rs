@@ -69,6 +69,8 @@ struct PayhipItem {
     #[serde(default, deserialize_with = "opt_string")]
     product_id: Option<String>,
     #[serde(default, deserialize_with = "opt_string")]
+    product_key: Option<String>,
+    #[serde(default, deserialize_with = "opt_string")]
     product_name: Option<String>,
     #[serde(default, deserialize_with = "opt_i64")]
     quantity: Option<i64>,
@@ -287,6 +289,7 @@ fn items(items: &[PayhipItem]) -> Vec<Item> {
         .iter()
         .map(|i| Item {
             product_id: i.product_id.clone(),
+            product_key: i.product_key.clone(),
             name: i
                 .product_name
                 .clone()

@@ -1,0 +1,17 @@
+//! The SQL, written once in the dialect both backends accept (`$n` placeholders, `ON CONFLICT`,
+//! `RETURNING`, `UPDATE … FROM`) and compiled once per backend: `db/sqlite.rs` and
+//! `db/postgres.rs` each include this folder with their own `Db`. Plain modules rather than a
+//! macro, so the compiler, rustfmt and clippy read every line. Times are unix milliseconds, money
+//! integer minor units.
+
+mod events;
+mod purchases;
+mod reports;
+
+pub(crate) use events::insert_batch;
+pub(crate) use purchases::risk_counts;
+pub(crate) use reports::*;
+
+use super::Db;
+type Pool = sqlx::Pool<Db>;
+type Tx<'c> = sqlx::Transaction<'c, Db>;
