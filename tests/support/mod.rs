@@ -4,6 +4,11 @@
 pub mod discord;
 pub mod gateway;
 pub mod payhip_api;
+mod seed;
+mod wait;
+
+pub use seed::{seeded_rng, test_seed};
+pub use wait::{eventually, settled, WAIT};
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -234,51 +239,6 @@ impl TestApp {
         self.running.stop().await.expect("clean stop");
         self.dir
     }
-}
-
-/// The seed of a test's randomness: `TEST_SEED` when set (to replay a failure), else a fresh one.
-/// Printed either way, so the output of a failed run says how to repeat it.
-pub fn test_seed(what: &str) -> u64 {
-    let seed = std::env::var("TEST_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(rand::random);
-    eprintln!("{what}: random seed {seed} (repeat with TEST_SEED={seed})");
-    seed
-}
-
-/// A random generator seeded by [`test_seed`].
-pub fn seeded_rng(what: &str) -> rand::rngs::StdRng {
-    rand::SeedableRng::seed_from_u64(test_seed(what))
-}
-
-/// How long a test waits for something it is sure will happen; a deadline, not a sleep.
-pub const WAIT: Duration = Duration::from_secs(20);
-
-/// Polls `check` until it holds, failing the test after `within`. For stored state that has no
-/// event to wait on; where the fake Discord or the app signals, wait on that instead.
-pub async fn eventually<F, Fut>(what: &str, within: Duration, mut check: F)
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = std::time::Instant::now() + within;
-    while !check().await {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out after {within:?} waiting for {what}"
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-/// Waits until no notice in `store` is pending any more (delivered, previewed or dead).
-pub async fn settled(store: &Store, within: Duration) {
-    eventually("every notice to leave the queue", within, || {
-        let store = store.clone();
-        async move { store.outbox_counts().await.is_ok_and(|c| c.pending == 0) }
-    })
-    .await;
 }
 
 /// The bodies kept in `events.raw`, read straight from the database.
