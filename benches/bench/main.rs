@@ -90,14 +90,16 @@ async fn start(
 
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
+    // `--intake`: the saturated intake figures only (to compare builds with BOT_BINARY).
+    let intake_only = std::env::args().any(|a| a == "--intake");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    rt.block_on(run(quick));
+    rt.block_on(run(quick, intake_only));
 }
 
-async fn run(quick: bool) {
+async fn run(quick: bool, intake_only: bool) {
     let signature = hex::encode(sha2::Sha256::digest(KEY.as_bytes()));
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(256)
@@ -148,6 +150,10 @@ async fn run(quick: bool) {
             rates[rounds - 1],
             p99s[rounds / 2].as_secs_f64() * 1e3,
         );
+    }
+
+    if intake_only {
+        return;
     }
 
     // 2. A steady 1,000 webhooks/s with every sale announced to a healthy Discord double.
