@@ -113,6 +113,7 @@ pub fn setup_problems(config: &Config, providers: &[Arc<dyn Provider>]) -> Vec<P
             ),
         });
     }
+    let any_set_up = providers.iter().any(|p| p.missing_secret_hint().is_none());
     for kind in NoticeKind::ALL {
         let hooks = &config.notifications.for_kind(kind).webhook_urls;
         if config.discord_config.channel_for(kind).is_some() || !hooks.is_empty() {
@@ -121,7 +122,14 @@ pub fn setup_problems(config: &Config, providers: &[Arc<dyn Provider>]) -> Vec<P
         let on: Vec<String> = stores_in_use(providers)
             .into_iter()
             .filter(|p| p.settings(config).event_types.enabled(kind))
-            .filter_map(|p| store_keys(p.name()))
+            // With no store set up, the two oldest stand for all (as in the secrets line).
+            .filter_map(|p| {
+                if any_set_up {
+                    crate::config::table::find(p.name())
+                } else {
+                    store_keys(p.name())
+                }
+            })
             .map(|k| format!("{}.eventTypes.{}", k.section, EventTypes::key(kind)))
             .collect();
         if on.is_empty() {

@@ -42,7 +42,8 @@ pub struct Secrets {
 }
 
 /// Payhip's or Xsolla's keys; `None` for the other stores. Only these two are named where
-/// `check-config` lists the secrets to set and the `eventTypes` switched on (see `check`).
+/// `check-config` lists the secrets to set when no store is set up (see `check`), to keep that
+/// line short; a store that is set up is always named by its own section.
 pub fn store_keys(name: &str) -> Option<&'static StoreKeys> {
     super::table::find(name).filter(|k| !k.is_tabled())
 }

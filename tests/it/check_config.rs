@@ -30,6 +30,10 @@ fn check_in(dir: &Path, config: &str, env: &[(&str, &str)]) -> Checked {
         "BOT_TOKEN",
         "PAYHIP_API_KEY",
         "XSOLLA_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+        "LEMONSQUEEZY_SIGNING_SECRET",
+        "GUMROAD_WEBHOOK_TOKEN",
+        "KOFI_VERIFICATION_TOKEN",
         "DATABASE_URL",
         "DISCORD_API_BASE",
         "CONFIG_PATH",
@@ -143,6 +147,19 @@ fn a_notice_switched_on_with_no_channel_and_no_webhook_url_is_a_problem() {
     assert_one_problem(
         &c,
         "discordConfig.refundsChannelId: not set and notifications.refund.webhookUrls is empty, so refunds are never announced although payhipConfig.eventTypes.refund is on: set a channel id or a webhook URL, or set that switch to false",
+    );
+}
+
+#[test]
+fn a_stripe_only_seller_hears_of_a_notice_with_nowhere_to_go() {
+    let c = check(
+        r#"{ "discordConfig": { "salesChannelId": "111" },
+             "stripeConfig": { "eventTypes": { "subscriptions": false } } }"#,
+        &[("STRIPE_WEBHOOK_SECRET", "whsec_test")],
+    );
+    assert_one_problem(
+        &c,
+        "discordConfig.refundsChannelId: not set and notifications.refund.webhookUrls is empty, so refunds are never announced although stripeConfig.eventTypes.refund is on: set a channel id or a webhook URL, or set that switch to false",
     );
 }
 
