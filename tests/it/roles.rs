@@ -352,17 +352,7 @@ async fn a_buyer_who_rejoins_gets_the_role_back_when_the_seller_asked() {
     let bot = roles_bot_with(&payhip, |r| r.regrant_on_rejoin = true).await;
     let intents = bot.gateway.identifies()[0]["intents"].as_u64().unwrap();
     assert_ne!(intents & (1 << 1), 0, "Server Members intent asked for");
-    post_payhip(&bot, sale("ORDER-1", KEY, |_| {})).await;
-    claim_as(
-        &bot,
-        1,
-        BUYER,
-        by_order("ORDER-1", "lena.buyer@example.com"),
-    )
-    .await;
-    bot.discord
-        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
-        .await;
+    buyer_claims_order_1(&bot).await;
 
     bot.discord.remove_member(GUILD, BUYER);
     bot.discord.add_member(GUILD, BUYER, "lena.sounds");
@@ -377,6 +367,15 @@ async fn a_buyer_who_rejoins_gets_the_role_back_when_the_seller_asked() {
         "communication_disabled_until": null,
     });
     bot.gateway.send_dispatch("GUILD_MEMBER_ADD", member).await;
+    bot.discord
+        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
+        .await;
+}
+
+/// The common start: ORDER-1 is sold and claimed by the buyer, who now holds the role.
+pub(crate) async fn buyer_claims_order_1(bot: &Bot) {
+    post_payhip(bot, sale("ORDER-1", KEY, |_| {})).await;
+    claim_as(bot, 1, BUYER, by_order("ORDER-1", "lena.buyer@example.com")).await;
     bot.discord
         .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
         .await;

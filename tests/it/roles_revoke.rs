@@ -16,17 +16,7 @@ async fn refunds_chargebacks_and_cancellations_take_the_role_back() {
     let payhip = FakePayhip::start().await;
     let bot = roles_bot(&payhip).await;
     // A partial refund keeps the role; the full one takes it.
-    post_payhip(&bot, sale("ORDER-1", KEY, |_| {})).await;
-    claim_as(
-        &bot,
-        1,
-        BUYER,
-        by_order("ORDER-1", "lena.buyer@example.com"),
-    )
-    .await;
-    bot.discord
-        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
-        .await;
+    buyer_claims_order_1(&bot).await;
     post_payhip(&bot, refund("ORDER-1", 400)).await;
     post_payhip(&bot, refund("ORDER-1", 1476)).await;
     bot.discord
@@ -168,17 +158,7 @@ async fn a_role_above_the_bots_is_set_aside_with_the_fix() {
 async fn a_removal_waiting_at_shutdown_is_made_after_the_restart() {
     let payhip = FakePayhip::start().await;
     let bot = roles_bot(&payhip).await;
-    post_payhip(&bot, sale("ORDER-1", KEY, |_| {})).await;
-    claim_as(
-        &bot,
-        1,
-        BUYER,
-        by_order("ORDER-1", "lena.buyer@example.com"),
-    )
-    .await;
-    bot.discord
-        .wait_for_role(GUILD, BUYER, ROLE, true, WAIT)
-        .await;
+    buyer_claims_order_1(&bot).await;
 
     bot.discord.set_down(true);
     post_payhip(&bot, refund("ORDER-1", 1476)).await;
