@@ -119,3 +119,49 @@ async fn scalar(store: &Store, sql: &str) -> Option<i64> {
         Store::Postgres(p) => sqlx::query_scalar(sql).fetch_one(p).await.unwrap(),
     }
 }
+
+#[tokio::test]
+async fn one_batch_holding_a_purchase_twice_a_retry_and_its_refund_counts_it_once() {
+    let (store, _dir) = fresh().await;
+    // Xsolla's `payment` and `order_paid` for one purchase, the same webhook twice, and the
+    // refund, all committed together.
+    let first = sale("T-1", 1_000);
+    let mut second = sale("T-1", 1_000);
+    second.event_type = "order_paid".into();
+    second.idempotency_key = "order_paid:T-1".into();
+    let mut refund = sale("T-1", 0);
+    refund.event_type = "refunded".into();
+    refund.kind = EventKind::Refund;
+    refund.idempotency_key = "refunded:T-1".into();
+    refund.detail = Detail::Refund(Refund {
+        amount: Money::new(1_000, "EUR"),
+        sale_external_id: "T-1".into(),
+        ..Default::default()
+    });
+    let batch = [
+        new(refund, &["channel:1"]),
+        new(second, &["channel:1"]),
+        new(first.clone(), &["channel:1"]),
+        new(first, &["channel:1"]),
+    ];
+    let refs: Vec<&NewEvent> = batch.iter().collect();
+    let out = store.insert_batch(&refs).await.unwrap();
+    let announced: usize = out
+        .iter()
+        .map(|r| match r {
+            Inserted::New { notices, .. } => *notices,
+            Inserted::Duplicate => 0,
+        })
+        .sum();
+    assert_eq!(out[3], Inserted::Duplicate, "{out:?}");
+    assert_eq!(announced, 2, "the sale and its refund, once each: {out:?}");
+    let counts = store.table_counts().await.unwrap();
+    assert_eq!((counts.sales, counts.refunds), (1, 1));
+    let linked = scalar(
+        &store,
+        "SELECT COUNT(*) FROM refunds WHERE sale_event_id IS NOT NULL",
+    )
+    .await;
+    assert_eq!(linked, Some(1), "the refund is linked to its sale");
+    store.close().await;
+}
