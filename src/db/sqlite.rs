@@ -6,3 +6,6 @@ pub(crate) type Db = sqlx::Sqlite;
 mod sql;
 
 pub(crate) use sql::*;
+
+/// SQLite has one writer at a time, so a claim needs no row locks.
+pub(crate) const CLAIM_LOCK: &str = "";

@@ -5,10 +5,12 @@
 //! integer minor units.
 
 mod events;
+mod outbox;
 mod purchases;
 mod reports;
 
 pub(crate) use events::insert_batch;
+pub(crate) use outbox::*;
 pub(crate) use purchases::risk_counts;
 pub(crate) use reports::*;
 
