@@ -9,3 +9,9 @@ pub(crate) use sql::*;
 
 /// Row locks, so that two instances never claim the same notices.
 pub(crate) const CLAIM_LOCK: &str = "FOR UPDATE OF o SKIP LOCKED";
+
+/// Locks the claim rows a transaction reads before it changes them.
+pub(crate) const ROW_LOCK: &str = "FOR UPDATE";
+
+/// An ordinary transaction: `ROW_LOCK` does the locking.
+pub(crate) const BEGIN_WRITE: &str = "BEGIN";

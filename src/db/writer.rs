@@ -26,7 +26,8 @@ pub struct Writer {
 }
 
 impl Writer {
-    /// `committed` is notified after each commit that queued notices (the outbox worker waits on it).
+    /// `committed` is notified after each commit that queued notices (the outbox worker waits on
+    /// it).
     /// After `stop` is cancelled the writer refuses new work, commits what is queued and ends, even
     /// while handles still exist (the shared state holds one for as long as the app lives).
     pub fn spawn(

@@ -4,11 +4,15 @@
 //! macro, so the compiler, rustfmt and clippy read every line. Times are unix milliseconds, money
 //! integer minor units.
 
+mod claims;
+mod claims_lookup;
 mod events;
 mod outbox;
 mod purchases;
 mod reports;
 
+pub(crate) use claims::*;
+pub(crate) use claims_lookup::*;
 pub(crate) use events::insert_batch;
 pub(crate) use outbox::*;
 pub(crate) use purchases::risk_counts;
