@@ -60,16 +60,14 @@ async fn metrics(State(m): State<Metrics>, headers: HeaderMap) -> Response {
         }
     }
     let state = &m.app;
-    let (counts, outbox) = match (
-        state.store().table_counts().await,
-        state.store().outbox_counts().await,
-    ) {
-        (Ok(c), Ok(o)) => (c, o),
-        (Err(e), _) | (_, Err(e)) => {
+    let counts = match state.store().metric_counts().await {
+        Ok(c) => c,
+        Err(e) => {
             tracing::error!("metrics unavailable: {e}");
             return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
         }
     };
+    let outbox = counts.outbox;
     let mut body = format!(
         "# TYPE integrations_bot_events gauge\nintegrations_bot_events {}\n\
          # TYPE integrations_bot_sales gauge\nintegrations_bot_sales {}\n\

@@ -121,3 +121,12 @@ pub struct StoredEvent {
 
 /// Chargebacks and fraud per currency: (currency, risk, refunds, amount).
 pub type RiskRow = (String, String, i64, i64);
+
+/// The database's part of `/metrics`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetricCounts {
+    pub events: i64,
+    pub sales: i64,
+    pub refunds: i64,
+    pub outbox: OutboxCounts,
+}

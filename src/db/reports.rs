@@ -1,11 +1,15 @@
 //! The reads behind `/stats`, `/sales`, `/botinfo` and the metrics, on whichever backend.
 
 use super::{
-    DbError, Grain, MoneyRow, OutboxCounts, OutboxRow, RecentQuery, RiskRow, Store, StoredEvent,
-    TableCounts,
+    DbError, Grain, MetricCounts, MoneyRow, OutboxCounts, OutboxRow, RecentQuery, RiskRow, Store,
+    StoredEvent, TableCounts,
 };
 
 impl Store {
+    pub async fn metric_counts(&self) -> Result<MetricCounts, DbError> {
+        on_backend!(self, metric_counts())
+    }
+
     pub async fn outbox_counts(&self) -> Result<OutboxCounts, DbError> {
         on_backend!(self, outbox_counts())
     }

@@ -3,7 +3,7 @@
 
 use super::Pool;
 use crate::db::{
-    DbError, MoneyRow, OutboxCounts, OutboxRow, RecentQuery, StoredEvent, TableCounts,
+    DbError, MetricCounts, MoneyRow, OutboxCounts, OutboxRow, RecentQuery, StoredEvent, TableCounts,
 };
 
 pub async fn outbox_counts(pool: &Pool) -> Result<OutboxCounts, DbError> {
@@ -293,4 +293,31 @@ pub async fn first_event_at(pool: &Pool, provider: Option<&str>) -> Result<Optio
     .bind(provider)
     .fetch_one(pool)
     .await?)
+}
+
+/// Everything `/metrics` shows from the database, in one statement: totals by index where one
+/// serves (the outbox by status), so a scrape costs one round trip.
+pub async fn metric_counts(pool: &Pool) -> Result<MetricCounts, DbError> {
+    let row: (i64, i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT (SELECT COUNT(*) FROM events), (SELECT COUNT(*) FROM sales), \
+         (SELECT COUNT(*) FROM refunds), \
+         (SELECT COUNT(*) FROM outbox WHERE status = 'pending'), \
+         (SELECT COUNT(*) FROM outbox WHERE status = 'delivered'), \
+         (SELECT COUNT(*) FROM outbox WHERE status = 'preview'), \
+         (SELECT COUNT(*) FROM outbox WHERE status = 'dead')",
+    )
+    .fetch_one(pool)
+    .await?;
+    let (events, sales, refunds, pending, delivered, preview, dead) = row;
+    Ok(MetricCounts {
+        events,
+        sales,
+        refunds,
+        outbox: OutboxCounts {
+            pending,
+            delivered,
+            preview,
+            dead,
+        },
+    })
 }
