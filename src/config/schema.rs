@@ -299,6 +299,9 @@ pub struct Delivery {
     /// How long a claimed notice belongs to one instance before another may take it over, unless
     /// renewed (at most 15 s is used). Only matters when several instances share PostgreSQL.
     pub lease_seconds: u64,
+    /// Past this many notices waiting for one place, the bot posts a summary per minute instead
+    /// of each notice (0: never). Below it, up to ten notices still share a message.
+    pub summary_backlog: u64,
 }
 
 impl Default for Delivery {
@@ -310,6 +313,7 @@ impl Default for Delivery {
             initial_backoff_ms: 1_000,
             max_backoff_ms: 10 * 60 * 1_000,
             lease_seconds: 15,
+            summary_backlog: 50,
         }
     }
 }

@@ -51,7 +51,7 @@ pub mod writer;
 
 pub use claims::{Bound, ClaimRow, Finishing, NewClaim};
 pub use model::*;
-pub use outbox::Claimed;
+pub use outbox::{Claimed, Run};
 pub use rollup::{Grain, DAY_MS, HOUR_MS};
 
 #[derive(Debug, thiserror::Error)]

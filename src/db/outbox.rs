@@ -18,6 +18,9 @@ pub struct Claimed {
     pub post_started_at: Option<i64>,
     /// Posts made while such an earlier outcome could not be checked.
     pub blind_reposts: i64,
+    /// The first notice of the message this one was posted in, once it has been tried: a retry
+    /// posts the same set again.
+    pub message_group: Option<i64>,
     /// The stored event, or why it cannot be read (such a notice is dead-lettered alone).
     pub event: Result<Event, String>,
 }
@@ -34,11 +37,71 @@ impl std::fmt::Debug for Claimed {
     }
 }
 
-pub(crate) type ClaimedRow = (i64, i64, String, i64, i64, Option<i64>, i64, String);
+pub(crate) type ClaimedRow = (
+    i64,
+    i64,
+    String,
+    i64,
+    i64,
+    Option<i64>,
+    i64,
+    Option<i64>,
+    String,
+);
+
+/// The notices one post carries: one row, or a run of one destination's claimed queue posted as
+/// one message. A run is contiguous in that queue, so its ids and destination name it exactly.
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub first: i64,
+    pub last: i64,
+    /// `None` for a single row, whose id alone names it.
+    pub destination: Option<&'a str>,
+    pub len: u64,
+}
+
+impl<'a> Run<'a> {
+    pub fn one(id: i64) -> Self {
+        Self {
+            first: id,
+            last: id,
+            destination: None,
+            len: 1,
+        }
+    }
+
+    /// The rows `rows` (non-empty, one destination, in queue order).
+    pub fn of(rows: &'a [Claimed]) -> Self {
+        match (rows.first(), rows.last()) {
+            (Some(first), Some(last)) if rows.len() > 1 => Self {
+                first: first.id,
+                last: last.id,
+                destination: Some(&first.destination),
+                len: rows.len() as u64,
+            },
+            (Some(only), _) => Self::one(only.id),
+            _ => Self {
+                first: 0,
+                last: -1,
+                destination: None,
+                len: 0,
+            },
+        }
+    }
+}
 
 pub(crate) fn decode(row: ClaimedRow) -> Claimed {
-    let (id, event_id, destination, attempts, created_at, post_started_at, blind_reposts, data) =
-        row;
+    let (
+        id,
+        event_id,
+        destination,
+        attempts,
+        created_at,
+        post_started_at,
+        blind_reposts,
+        message_group,
+        data,
+    ) = row;
     let event = serde_json::from_str::<Event>(&data)
         .map_err(|e| format!("stored event {event_id} cannot be read: {e}"));
     Claimed {
@@ -49,6 +112,7 @@ pub(crate) fn decode(row: ClaimedRow) -> Claimed {
         created_at,
         post_started_at,
         blind_reposts,
+        message_group,
         event,
     }
 }
@@ -65,17 +129,19 @@ impl Store {
         on_backend_write!(self, claim(token, now, lease_until, limit))
     }
 
-    /// See the query: false means "do not post" (the claim was lost or an earlier notice to the
-    /// same place is waiting).
+    /// See the query: false means "do not post" (the claim was lost, an earlier notice to the
+    /// same place is waiting, or part of the message is elsewhere).
     pub async fn begin_attempt(
         &self,
-        id: i64,
+        run: Run<'_>,
         token: &str,
         lease_until: i64,
         started: Option<i64>,
         blind: bool,
     ) -> Result<bool, DbError> {
-        on_backend_write!(self, begin_attempt(id, token, lease_until, started, blind))
+        let passed: u64 =
+            on_backend_write!(self, begin_attempt(run, token, lease_until, started, blind))?;
+        Ok(passed == run.len)
     }
 
     /// Extends the lease of every row still held by `token`.
@@ -89,32 +155,38 @@ impl Store {
 
     pub async fn mark_delivered(
         &self,
-        id: i64,
+        run: Run<'_>,
+        token: &str,
         message_id: Option<&str>,
         now: i64,
     ) -> Result<(), DbError> {
-        on_backend_write!(self, finish(id, "delivered", message_id, now))
+        on_backend_write!(self, finish(run, token, "delivered", message_id, now))
     }
 
-    pub async fn mark_previewed(&self, id: i64, now: i64) -> Result<(), DbError> {
-        on_backend_write!(self, finish(id, "preview", None, now))
+    pub async fn mark_previewed(&self, id: i64, token: &str, now: i64) -> Result<(), DbError> {
+        on_backend_write!(self, finish(Run::one(id), token, "preview", None, now))
     }
 
     /// Schedules another try. `in_doubt`: the last post got no answer, so the next attempt looks
-    /// for it first.
+    /// for it first (webhook URLs).
     pub async fn retry_at(
         &self,
-        id: i64,
+        run: Run<'_>,
         token: &str,
         at: i64,
         error: &str,
         in_doubt: bool,
     ) -> Result<(), DbError> {
-        on_backend_write!(self, retry_at(id, token, at, error, in_doubt))
+        on_backend_write!(self, retry_at(run, token, at, error, in_doubt))
     }
 
-    pub async fn dead_letter(&self, id: i64, token: &str, error: &str) -> Result<(), DbError> {
-        on_backend_write!(self, dead_letter(id, token, error))
+    pub async fn dead_letter(&self, run: Run<'_>, token: &str, error: &str) -> Result<(), DbError> {
+        on_backend_write!(self, dead_letter(run, token, error))
+    }
+
+    /// How many notices wait for `destination`, counted up to `cap`.
+    pub async fn backlog(&self, destination: &str, cap: i64) -> Result<i64, DbError> {
+        on_backend!(self, backlog(destination, cap))
     }
 
     /// Frees rows claimed by a process that is gone. Only safe where one process owns the

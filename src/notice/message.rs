@@ -72,7 +72,7 @@ pub fn truncate(text: &str, max: usize) -> String {
 }
 
 impl Embed {
-    fn total_chars(&self) -> usize {
+    pub(crate) fn total_chars(&self) -> usize {
         let n = |s: &str| s.chars().count();
         n(&self.title)
             + self.description.as_deref().map_or(0, n)

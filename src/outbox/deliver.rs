@@ -12,7 +12,7 @@ use super::hint::fix_hint;
 use super::policy::{Failure, Next, Policy};
 use super::worker::Inner;
 use crate::config::Config;
-use crate::db::{Claimed, DbError};
+use crate::db::{Claimed, DbError, Run};
 use crate::discord::rest::{LookupError, PostError, Target};
 use crate::domain::{DiscordWebhook, Event};
 use crate::notice::destination::Destination;
@@ -30,114 +30,146 @@ pub(super) enum Flow {
 }
 
 impl Inner {
-    #[tracing::instrument(name = "deliver", skip_all, fields(notice = row.id, event = row.event_id))]
-    pub(super) async fn deliver(&self, token: &str, row: &Claimed) -> Result<Flow, DbError> {
+    /// Delivers the next message from the front of `rows` (one destination's claimed queue, in
+    /// order): one notice, several packed into one message, or a summary. Returns how many rows
+    /// it settled (given up on, posted or rescheduled) and whether to go on with the rest.
+    #[tracing::instrument(name = "deliver", skip_all, fields(notice = rows.first().map(|r| r.id)))]
+    pub(super) async fn deliver(
+        &self,
+        token: &str,
+        rows: &[Claimed],
+    ) -> Result<(usize, Flow), DbError> {
+        let Some(row) = rows.first() else {
+            return Ok((0, Flow::Stop));
+        };
+        let one = std::slice::from_ref(row);
         if super::roles::is_role_row(&row.destination) {
-            return self.deliver_role_row(token, row).await;
+            return Ok((1, self.deliver_role_row(token, row).await?));
         }
         let config = self.state.config();
         let event = match &row.event {
             Ok(event) => event,
-            Err(why) => return self.give_up(token, row, why).await,
+            Err(why) => return Ok((1, self.give_up(token, one, why).await?)),
         };
         let Some(destination) = Destination::parse(&row.destination) else {
-            return self
-                .give_up(token, row, "its destination cannot be read")
-                .await;
+            let flow = self
+                .give_up(token, one, "its destination cannot be read")
+                .await?;
+            return Ok((1, flow));
         };
-        let Some(mut message) = self.render(event, &config) else {
+        let Some(message) = self.render(event, &config) else {
             // Not an announced kind: nothing to post.
             let now = self.state.clock().now_ms();
-            self.state.store().mark_delivered(row.id, None, now).await?;
+            self.state
+                .store()
+                .mark_delivered(Run::one(row.id), token, None, now)
+                .await?;
+            return Ok((1, Flow::Next));
+        };
+        if let (Destination::Channel(id), false) = (&destination, self.rest.has_token()) {
+            // Not println!: a closed stdout (a pipe whose reader left) must not panic the
+            // delivery loop; the notice is recorded as previewed either way.
+            use std::io::Write as _;
+            let _ = writeln!(
+                std::io::stdout(),
+                "── preview: notice {} for channel {id} (no DISCORD_TOKEN set) ──\n{}",
+                row.id,
+                message.to_text(config.discord_config.tz())
+            );
+            let now = self.state.clock().now_ms();
+            self.state
+                .store()
+                .mark_previewed(row.id, token, now)
+                .await?;
+            return Ok((1, Flow::Next));
+        }
+        let (n, message) = self.pack(rows, message, &config).await?;
+        let group = &rows[..n];
+        Ok((n, self.send(token, group, &destination, message).await?))
+    }
+
+    /// Posts one message for `group`, making sure a message whose answer was lost is not posted
+    /// twice: a channel drops a repeat of the first notice's nonce; for a webhook URL the bot
+    /// looks for the message's reference in the channel first.
+    async fn send(
+        &self,
+        token: &str,
+        group: &[Claimed],
+        destination: &Destination,
+        mut message: Message,
+    ) -> Result<Flow, DbError> {
+        let Some(row) = group.first() else {
             return Ok(Flow::Next);
         };
-        match &destination {
-            Destination::Channel(id) => {
-                if !self.rest.has_token() {
-                    // Not println!: a closed stdout (a pipe whose reader left) must not panic
-                    // the delivery loop; the notice is recorded as previewed either way.
-                    use std::io::Write as _;
-                    let _ = writeln!(
-                        std::io::stdout(),
-                        "── preview: notice {} for channel {id} (no DISCORD_TOKEN set) ──\n{}",
-                        row.id,
-                        message.to_text(config.discord_config.tz())
-                    );
-                    let now = self.state.clock().now_ms();
-                    self.state.store().mark_previewed(row.id, now).await?;
-                    return Ok(Flow::Next);
-                }
-                // The row id as nonce: Discord drops a repeat, so a retry after a lost answer is safe.
+        let hook = match destination {
+            Destination::Channel(_) => {
+                // Discord drops a repeat nonce, so a retry after a lost answer is safe; the
+                // rows of one message stay one message, so the nonce names the same set.
                 message.nonce = Some(row.id.to_string());
                 message.enforce_nonce = Some(true);
-                self.post(token, row, &destination, &message, false).await
+                return self.post(token, group, destination, &message, false).await;
             }
-            Destination::Webhook(hook) => {
-                let marker = notice_ref(row);
-                mark(&mut message, &marker);
-                let mut blind = false;
-                if let Some(started) = row.post_started_at {
-                    match self.look_for(hook, &marker, started).await {
-                        Ok(Some(found)) => {
-                            let now = self.state.clock().now_ms();
-                            self.state
-                                .store()
-                                .mark_delivered(row.id, Some(&found), now)
-                                .await?;
-                            tracing::info!(notice = row.id, to = %destination, "notice was posted although Discord's answer was lost; not posting it again");
-                            return Ok(Flow::Next);
-                        }
-                        Ok(None) => {}
-                        Err(LookupError::CannotRead(why)) if row.blind_reposts >= 1 => {
-                            let reason = format!(
-                                "Discord's answer to a post was lost twice and the bot cannot check the channel ({why}); \
-                                 the notice is probably there, so it is not posted a third time"
-                            );
-                            return self.give_up(token, row, &reason).await;
-                        }
-                        Err(LookupError::CannotRead(why)) => {
-                            tracing::warn!(notice = row.id, to = %destination, "Discord's answer to a post was lost and the bot cannot check the channel ({why}); posting once more");
-                            blind = true;
-                        }
-                        Err(LookupError::Failed(why)) => {
-                            let attempts = row.attempts;
-                            return self
-                                .failed(
-                                    token,
-                                    row,
-                                    &destination,
-                                    Failure::Transient,
-                                    attempts,
-                                    &why,
-                                    true,
-                                )
-                                .await;
-                        }
-                    }
+            Destination::Webhook(hook) => hook,
+        };
+        let marker = notice_ref(row);
+        mark(&mut message, &marker);
+        let mut blind = false;
+        if let Some(started) = row.post_started_at {
+            match self.look_for(hook, &marker, started).await {
+                Ok(Some(found)) => {
+                    let now = self.state.clock().now_ms();
+                    self.state
+                        .store()
+                        .mark_delivered(Run::of(group), token, Some(&found), now)
+                        .await?;
+                    tracing::info!(notice = row.id, to = %destination, "notice was posted although Discord's answer was lost; not posting it again");
+                    return Ok(Flow::Next);
                 }
-                self.post(token, row, &destination, &message, blind).await
+                Ok(None) => {}
+                Err(LookupError::CannotRead(why)) if row.blind_reposts >= 1 => {
+                    let reason = format!(
+                        "Discord's answer to a post was lost twice and the bot cannot check the channel ({why}); \
+                         the notice is probably there, so it is not posted a third time"
+                    );
+                    return self.give_up(token, group, &reason).await;
+                }
+                Err(LookupError::CannotRead(why)) => {
+                    tracing::warn!(notice = row.id, to = %destination, "Discord's answer to a post was lost and the bot cannot check the channel ({why}); posting once more");
+                    blind = true;
+                }
+                Err(LookupError::Failed(why)) => {
+                    let failure = Failure::Transient;
+                    return self
+                        .failed(token, group, destination, failure, row.attempts, &why, true)
+                        .await;
+                }
             }
         }
+        self.post(token, group, destination, &message, blind).await
     }
 
     async fn post(
         &self,
         token: &str,
-        row: &Claimed,
+        group: &[Claimed],
         destination: &Destination,
         message: &Message,
         blind: bool,
     ) -> Result<Flow, DbError> {
+        let Some(row) = group.first() else {
+            return Ok(Flow::Next);
+        };
         let store = self.state.store();
-        if !self.wait_for_pace(token, row).await? {
+        if !self.wait_for_pace(token, group).await? {
             return Ok(Flow::Stop);
         }
         let policy = self.policy();
         let now = self.state.clock().now_ms();
         let webhook = matches!(destination, Destination::Webhook(_));
         let started = webhook.then_some(now);
+        let run = Run::of(group);
         if !store
-            .begin_attempt(row.id, token, now + policy.lease_ms, started, blind)
+            .begin_attempt(run, token, now + policy.lease_ms, started, blind)
             .await?
         {
             tracing::debug!(
@@ -155,12 +187,12 @@ impl Inner {
             Ok(posted) => {
                 let now = self.state.clock().now_ms();
                 store
-                    .mark_delivered(row.id, posted.message_id.as_deref(), now)
+                    .mark_delivered(run, token, posted.message_id.as_deref(), now)
                     .await?;
                 if let Some(pace) = posted.pace {
                     self.set_pace(&row.destination, pace);
                 }
-                tracing::info!(notice = row.id, event = row.event_id, to = %destination, "notice delivered");
+                tracing::info!(notice = row.id, notices = group.len(), event = row.event_id, to = %destination, "notice delivered");
                 return Ok(Flow::Next);
             }
             Err(e) => e,
@@ -170,20 +202,21 @@ impl Inner {
             (PostError::RateLimited(wait), _) => {
                 tracing::warn!(notice = row.id, to = %destination, "rate limited by Discord for {wait:?}");
                 let failure = Failure::RateLimited(*wait);
-                self.failed(token, row, destination, failure, attempts, &text, false)
+                self.failed(token, group, destination, failure, attempts, &text, false)
                     .await
             }
             (PostError::Unauthorized, Destination::Webhook(_)) | (PostError::Refused { .. }, _) => {
                 let hint = fix_hint(destination, &error);
-                self.give_up(token, row, &format!("{text}. {hint}")).await
+                self.give_up(token, group, &format!("{text}. {hint}")).await
             }
             _ => {
                 let in_doubt = webhook && error.outcome_unknown();
+                let failure = Failure::Transient;
                 self.failed(
                     token,
-                    row,
+                    group,
                     destination,
-                    Failure::Transient,
+                    failure,
                     attempts,
                     &text,
                     in_doubt,
@@ -198,22 +231,25 @@ impl Inner {
     async fn failed(
         &self,
         token: &str,
-        row: &Claimed,
+        group: &[Claimed],
         destination: &Destination,
         failure: Failure,
         attempts: i64,
         error: &str,
         in_doubt: bool,
     ) -> Result<Flow, DbError> {
+        let Some(row) = group.first() else {
+            return Ok(Flow::Next);
+        };
         let policy: Policy = self.policy();
         let now = self.state.clock().now_ms();
         let jitter = rand::thread_rng().gen_range(0.5..=1.0);
         match policy.after_failure(failure, attempts, now - row.created_at, jitter) {
             Next::RetryInMs(wait) => {
-                tracing::warn!(notice = row.id, to = %destination, attempt = attempts, "delivery failed ({error}), retrying in {wait} ms");
+                tracing::warn!(notice = row.id, notices = group.len(), to = %destination, attempt = attempts, "delivery failed ({error}), retrying in {wait} ms");
                 self.state
                     .store()
-                    .retry_at(row.id, token, now + wait, error, in_doubt)
+                    .retry_at(Run::of(group), token, now + wait, error, in_doubt)
                     .await?;
                 Ok(Flow::Stop)
             }
@@ -222,18 +258,24 @@ impl Inner {
                 if in_doubt {
                     why.push_str(" (the last post got no answer, so it may have been posted)");
                 }
-                self.give_up(token, row, &why).await?;
+                self.give_up(token, group, &why).await?;
                 // The next notice to this place is not held behind a dead one.
                 Ok(Flow::Next)
             }
         }
     }
 
-    async fn give_up(&self, token: &str, row: &Claimed, why: &str) -> Result<Flow, DbError> {
-        self.state.store().dead_letter(row.id, token, why).await?;
+    async fn give_up(&self, token: &str, group: &[Claimed], why: &str) -> Result<Flow, DbError> {
+        let Some(row) = group.first() else {
+            return Ok(Flow::Next);
+        };
+        self.state
+            .store()
+            .dead_letter(Run::of(group), token, why)
+            .await?;
         let to = Destination::parse(&row.destination)
             .map_or_else(|| "an unreadable destination".to_owned(), |d| d.to_string());
-        tracing::error!(notice = row.id, event = row.event_id, to = %to, "notice dead-lettered: {why}");
+        tracing::error!(notice = row.id, notices = group.len(), event = row.event_id, to = %to, "notice dead-lettered: {why}");
         Ok(Flow::Next)
     }
 
@@ -268,7 +310,7 @@ impl Inner {
             .await
     }
 
-    fn render(&self, event: &Event, config: &Config) -> Option<Message> {
+    pub(super) fn render(&self, event: &Event, config: &Config) -> Option<Message> {
         let kind = event.kind.notice_kind()?;
         let label = self.state.provider_label(&event.provider);
         embed::notice(
@@ -282,8 +324,11 @@ impl Inner {
         )
     }
 
-    /// Sleeps out a short pace; reschedules the notice (uncounted) past a long one. False: wait.
-    async fn wait_for_pace(&self, token: &str, row: &Claimed) -> Result<bool, DbError> {
+    /// Sleeps out a short pace; reschedules the message (uncounted) past a long one. False: wait.
+    async fn wait_for_pace(&self, token: &str, group: &[Claimed]) -> Result<bool, DbError> {
+        let Some(row) = group.first() else {
+            return Ok(true);
+        };
         let until = self
             .paced
             .lock()
@@ -301,9 +346,10 @@ impl Inner {
             return Ok(true);
         }
         let reason = "waiting for Discord's rate limit";
+        let in_doubt = row.post_started_at.is_some();
         self.state
             .store()
-            .retry_at(row.id, token, until, reason, row.post_started_at.is_some())
+            .retry_at(Run::of(group), token, until, reason, in_doubt)
             .await?;
         Ok(false)
     }

@@ -53,6 +53,7 @@ fn notice_routes(config: &Config, provider: &ProviderConfig, event: &Event) -> V
 
 mod deliver;
 mod hint;
+mod pack;
 pub mod policy;
 mod roles;
 pub mod worker;

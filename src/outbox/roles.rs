@@ -9,7 +9,7 @@ use rand::Rng;
 use super::deliver::Flow;
 use super::policy::{Failure, Next};
 use super::worker::Inner;
-use crate::db::{Bound, Claimed, DbError, Finishing, NewClaim};
+use crate::db::{Bound, Claimed, DbError, Finishing, NewClaim, Run};
 use crate::discord::rest::{PostError, MISSING_PERMISSIONS, UNKNOWN_MEMBER, UNKNOWN_ROLE};
 use crate::domain::Detail;
 use crate::roles::{self, Action, MemberRole, EVENT_DESTINATION};
@@ -86,7 +86,9 @@ impl Inner {
         }
         let (Detail::Sale(sale), Some(guild)) = (&event.detail, config.discord_config.guild_id)
         else {
-            store.mark_delivered(row.id, None, now).await?;
+            store
+                .mark_delivered(Run::one(row.id), token, None, now)
+                .await?;
             return Ok(Flow::Next);
         };
         let name = config
@@ -96,22 +98,26 @@ impl Inner {
             .and_then(|q| roles::discord_name(sale, q));
         let given = roles::roles_for_sale(&config.roles, sale);
         let (Some(name), false) = (name, given.is_empty()) else {
-            store.mark_delivered(row.id, None, now).await?;
+            store
+                .mark_delivered(Run::one(row.id), token, None, now)
+                .await?;
             return Ok(Flow::Next);
         };
         let order = &event.external_id;
         let Some(parsed) = roles::parse_discord_name(&name) else {
-            store.mark_delivered(row.id, None, now).await?;
+            store
+                .mark_delivered(Run::one(row.id), token, None, now)
+                .await?;
             self.staff_log(&format!("Order {order}: the Discord name given at checkout cannot be a Discord account; the buyer can use /claim.")).await;
             return Ok(Flow::Next);
         };
         if !self.rest.has_token() {
-            store.mark_previewed(row.id, now).await?;
+            store.mark_previewed(row.id, token, now).await?;
             return Ok(Flow::Next);
         }
         let lease = now + self.policy().lease_ms;
         if !store
-            .begin_attempt(row.id, token, lease, None, false)
+            .begin_attempt(Run::one(row.id), token, lease, None, false)
             .await?
         {
             return Ok(Flow::Stop);
@@ -119,7 +125,9 @@ impl Inner {
         let user = match self.rest.find_member(guild, &parsed).await {
             Ok(Some(user)) => user,
             Ok(None) => {
-                store.mark_delivered(row.id, None, now).await?;
+                store
+                    .mark_delivered(Run::one(row.id), token, None, now)
+                    .await?;
                 self.staff_log(&format!("Order {order}: no single member of the server matches the Discord name given at checkout; the buyer can use /claim.")).await;
                 return Ok(Flow::Next);
             }
@@ -159,12 +167,12 @@ impl Inner {
         let store = self.state.store();
         let now = self.state.clock().now_ms();
         if !self.rest.has_token() {
-            store.mark_previewed(row.id, now).await?;
+            store.mark_previewed(row.id, token, now).await?;
             return Ok(Flow::Next);
         }
         let lease = now + self.policy().lease_ms;
         if !store
-            .begin_attempt(row.id, token, lease, None, false)
+            .begin_attempt(Run::one(row.id), token, lease, None, false)
             .await?
         {
             return Ok(Flow::Stop);
@@ -184,7 +192,7 @@ impl Inner {
         match outcome {
             Ok(()) => {
                 store
-                    .mark_delivered(row.id, None, self.state.clock().now_ms())
+                    .mark_delivered(Run::one(row.id), token, None, self.state.clock().now_ms())
                     .await?;
                 tracing::info!(
                     change = row.id,
@@ -199,7 +207,7 @@ impl Inner {
             }
             Err(PostError::Refused { code, .. }) if code == UNKNOWN_MEMBER => {
                 store
-                    .mark_delivered(row.id, None, self.state.clock().now_ms())
+                    .mark_delivered(Run::one(row.id), token, None, self.state.clock().now_ms())
                     .await?;
                 let note = if grant {
                     " They can use /claim after joining."
@@ -268,7 +276,7 @@ impl Inner {
                 );
                 self.state
                     .store()
-                    .retry_at(row.id, token, now + wait, &text, false)
+                    .retry_at(Run::one(row.id), token, now + wait, &text, false)
                     .await?;
                 Ok(Flow::Stop)
             }
@@ -280,7 +288,10 @@ impl Inner {
     }
 
     async fn role_give_up(&self, token: &str, row: &Claimed, why: &str) -> Result<Flow, DbError> {
-        self.state.store().dead_letter(row.id, token, why).await?;
+        self.state
+            .store()
+            .dead_letter(Run::one(row.id), token, why)
+            .await?;
         tracing::error!(
             change = row.id,
             event = row.event_id,

@@ -67,13 +67,25 @@ async fn a_claim_taken_over_after_its_lease_can_no_longer_post() {
     assert_eq!(taken.len(), 1, "a lapsed lease is taken over");
     assert!(
         !store
-            .begin_attempt(id, "a-1", t + 47_000, None, false)
+            .begin_attempt(
+                integrations_bot::db::Run::one(id),
+                "a-1",
+                t + 47_000,
+                None,
+                false
+            )
             .await
             .unwrap(),
         "the first claimer is refused at its re-check"
     );
     assert!(store
-        .begin_attempt(id, "b-3", t + 47_000, None, false)
+        .begin_attempt(
+            integrations_bot::db::Run::one(id),
+            "b-3",
+            t + 47_000,
+            None,
+            false
+        )
         .await
         .unwrap());
     store.close().await;

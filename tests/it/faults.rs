@@ -15,24 +15,19 @@ use crate::support::*;
 
 /// Ids of the sales Discord received, with how often each arrived.
 fn announced(discord: &FakeDiscord) -> Vec<String> {
-    discord
-        .messages()
-        .iter()
-        .filter_map(|m| {
-            m.body["embeds"][0]["fields"]
-                .as_array()?
-                .iter()
-                .find(|f| f["name"] == "Transaction ID")?["value"]
-                .as_str()
-                .map(|v| {
-                    v.lines()
-                        .next()
-                        .unwrap_or_default()
-                        .trim_matches('`')
-                        .to_owned()
-                })
-        })
-        .collect()
+    discord.sale_ids()
+}
+
+/// Waits until Discord has announced `n` sales, in any form.
+async fn wait_for_announced(discord: &FakeDiscord, n: usize, timeout: Duration) {
+    let reached = discord
+        .wait_until(timeout, |d| announced(d).len() >= n)
+        .await;
+    assert!(
+        reached.is_some(),
+        "expected {n} sales announced within {timeout:?}, got {}",
+        announced(discord).len()
+    );
 }
 
 /// Sends every id to `base` with some concurrency; returns the ids answered 200.
@@ -114,9 +109,7 @@ async fn kill_9_mid_burst_loses_nothing_and_doubles_nothing() {
         "every webhook acknowledged once it was retried"
     );
 
-    discord
-        .wait_for_messages(ids.len(), Duration::from_secs(120))
-        .await;
+    wait_for_announced(discord, ids.len(), Duration::from_secs(120)).await;
     let store = Store::connect(url).await.unwrap();
     assert_eq!(store.table_counts().await.unwrap().sales, ids.len() as i64);
     store.close().await;
@@ -152,7 +145,7 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
     for id in &ids[..150] {
         assert_eq!(app.post("/webhook/payhip", payhip_sale(id)).await.0, 200);
     }
-    discord.wait_for_messages(20, Duration::from_secs(60)).await;
+    wait_for_announced(&discord, 20, Duration::from_secs(60)).await;
     // Discord goes away for 30 seconds while sales keep coming.
     discord.set_down(true);
     for id in &ids[150..] {
@@ -163,9 +156,7 @@ async fn a_flaky_then_absent_discord_still_gets_every_notice_once() {
         .await;
     discord.set_down(false);
     app.advance(Duration::from_secs(2));
-    discord
-        .wait_for_messages(ids.len(), Duration::from_secs(120))
-        .await;
+    wait_for_announced(&discord, ids.len(), Duration::from_secs(120)).await;
     let store = app.store().clone();
     settled(&store, Duration::from_secs(30)).await;
     app.stop().await;

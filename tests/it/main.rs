@@ -5,6 +5,7 @@ mod support;
 
 mod check_config;
 mod cli;
+mod coalesce;
 mod commands;
 mod config_set;
 mod delivery;

@@ -129,14 +129,14 @@ async fn payment_and_order_paid_of_one_purchase_are_one_sale_and_one_notice_in_e
             "{case}: items once"
         );
         assert_eq!(listed(&app).await, 1, "{case}: one line in /sales");
-        let posted = discord.wait_for_messages(1, Duration::from_secs(20)).await;
+        let posted = discord.wait_for_notices(1, Duration::from_secs(20)).await;
         assert_eq!(field(&posted[0], "Total"), Some("$24.99"), "{case}");
         assert_eq!(
             field(&posted[0], "Transaction ID").map(|t| t.starts_with("`48151623`")),
             Some(true)
         );
         app.stop().await;
-        assert_eq!(discord.messages().len(), 1, "{case}: announced once");
+        assert_eq!(discord.notices().len(), 1, "{case}: announced once");
     }
 }
 
@@ -224,7 +224,7 @@ async fn a_partial_refund_is_announced_linked_to_its_sale_and_deducted() {
         .unwrap();
     assert_eq!(r.currencies[0].net(), 999, "/stats net is what was kept");
 
-    let posted = discord.wait_for_messages(2, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(2, Duration::from_secs(20)).await;
     let first = posted
         .iter()
         .find(|m| field(m, "Refunded") == Some("$10.00"))
@@ -237,7 +237,7 @@ async fn a_partial_refund_is_announced_linked_to_its_sale_and_deducted() {
     );
     assert_eq!(field(first, "Transaction ID"), Some("`48151623`"));
     app.stop().await;
-    assert_eq!(discord.messages().len(), 2);
+    assert_eq!(discord.notices().len(), 2);
 }
 
 #[tokio::test]
@@ -261,7 +261,7 @@ async fn every_refund_reason_is_shown_and_chargebacks_and_fraud_are_flagged_and_
         )
         .await;
     }
-    let posted = discord.wait_for_messages(13, Duration::from_secs(30)).await;
+    let posted = discord.wait_for_notices(13, Duration::from_secs(30)).await;
     let notice = |code: i64| {
         let id = format!("`{}`", 9000 + code);
         posted
@@ -338,7 +338,7 @@ async fn disputes_blocked_payments_and_non_renewals_are_announced_and_never_reve
         ],
     )
     .await;
-    let posted = discord.wait_for_messages(4, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(4, Duration::from_secs(20)).await;
     let by_title = |t: &str| {
         posted
             .iter()
@@ -362,7 +362,7 @@ async fn disputes_blocked_payments_and_non_renewals_are_announced_and_never_reve
     assert_eq!((counts.sales, counts.refunds), (0, 0), "no money moved");
     assert!(money(&app).await.is_empty(), "never revenue");
     app.stop().await;
-    assert_eq!(discord.messages().len(), 4);
+    assert_eq!(discord.notices().len(), 4);
 }
 
 #[tokio::test]
@@ -377,7 +377,7 @@ async fn virtual_currency_is_named_in_notices_sales_and_csv_and_never_summed_int
         [bytes("payment_currency_pack"), bytes("order_paid_virtual")],
     )
     .await;
-    let posted = discord.wait_for_messages(2, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(2, Duration::from_secs(20)).await;
     let pack = posted
         .iter()
         .find(|m| field(m, "Total") == Some("$4.99"))

@@ -222,6 +222,84 @@ impl FakeDiscord {
         })
     }
 
+    /// Every notice Discord has, one per embed: the bot packs up to ten notices into one
+    /// message when a place is behind, and each still counts once here.
+    pub fn notices(&self) -> Vec<Posted> {
+        self.messages().into_iter().flat_map(split_embeds).collect()
+    }
+
+    pub fn notices_to(&self, target: &Target) -> Vec<Posted> {
+        self.messages_to(target)
+            .into_iter()
+            .flat_map(split_embeds)
+            .collect()
+    }
+
+    /// The transaction ids of the sales Discord has, in the order they arrived, as many times as
+    /// each arrived: one per sale embed, or every id a summary lists.
+    pub fn sale_ids(&self) -> Vec<String> {
+        self.notices().iter().flat_map(sale_ids_of).collect()
+    }
+
+    /// As [`Self::sale_ids`], for one target.
+    pub fn sale_ids_to(&self, target: &Target) -> Vec<String> {
+        self.notices_to(target)
+            .iter()
+            .flat_map(sale_ids_of)
+            .collect()
+    }
+
+    /// Waits until `target` has been told of `n` sales, in any form.
+    pub async fn wait_for_sales_to(&self, target: &Target, n: usize, timeout: Duration) {
+        let reached = self
+            .wait_until(timeout, |fake| fake.sale_ids_to(target).len() >= n)
+            .await;
+        assert!(
+            reached.is_some(),
+            "expected {n} sale(s) announced to {target:?} within {timeout:?}, got {}",
+            self.sale_ids_to(target).len()
+        );
+    }
+
+    /// Waits until Discord has `n` notices (embeds), woken by each new message.
+    pub async fn wait_for_notices(&self, n: usize, timeout: Duration) -> Vec<Posted> {
+        self.wait_until(timeout, |fake| fake.notices().len() >= n)
+            .await
+            .unwrap_or_else(|| {
+                panic!(
+                    "expected {n} notice(s) within {timeout:?}, got {}",
+                    self.notices().len()
+                )
+            });
+        self.notices()
+    }
+
+    /// Waits until `target` has `n` notices (embeds).
+    pub async fn wait_for_notices_to(&self, target: &Target, n: usize, timeout: Duration) {
+        let reached = self
+            .wait_until(timeout, |fake| fake.notices_to(target).len() >= n)
+            .await;
+        assert!(
+            reached.is_some(),
+            "expected {n} notice(s) to {target:?} within {timeout:?}, got {}",
+            self.notices_to(target).len()
+        );
+    }
+
+    /// Waits until `done` holds, woken by each new message; `None` on timeout.
+    pub async fn wait_until(&self, timeout: Duration, done: impl Fn(&Self) -> bool) -> Option<()> {
+        let mut rx = self.messages_seen.subscribe();
+        tokio::time::timeout(timeout, async {
+            while !done(self) {
+                if rx.changed().await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            }
+        })
+        .await
+        .ok()
+    }
+
     pub async fn wait_for_messages(&self, n: usize, timeout: Duration) -> Vec<Posted> {
         let mut rx = self.messages_seen.subscribe();
         if tokio::time::timeout(timeout, rx.wait_for(|seen| *seen >= n))
@@ -421,6 +499,74 @@ impl FakeDiscord {
         self.messages_seen.send_replace(count);
         message
     }
+}
+
+/// The sale ids one notice (a message with one embed) carries.
+fn sale_ids_of(m: &Posted) -> Vec<String> {
+    body_sale_ids(&m.body)
+}
+
+/// The sale ids a message body carries: each embed's Transaction ID, or the ids a summary lists.
+pub fn body_sale_ids(body: &Value) -> Vec<String> {
+    let embeds = body["embeds"].as_array().cloned().unwrap_or_default();
+    embeds
+        .iter()
+        .flat_map(|embed| {
+            let field = embed["fields"]
+                .as_array()
+                .and_then(|f| f.iter().find(|f| f["name"] == "Transaction ID"))
+                .and_then(|f| f["value"].as_str())
+                .map(|v| {
+                    v.lines()
+                        .next()
+                        .unwrap_or_default()
+                        .trim_matches('`')
+                        .to_owned()
+                });
+            match field {
+                Some(id) => vec![id],
+                None => summary_ids(embed),
+            }
+        })
+        .collect()
+}
+
+/// The store ids a summary embed lists ("+37 sales in one minute …" and the ids in code spans on
+/// its last line); empty for any other embed.
+pub fn summary_ids(embed: &Value) -> Vec<String> {
+    let title = embed["title"].as_str().unwrap_or_default();
+    if !title.contains(" in one minute") {
+        return Vec::new();
+    }
+    let description = embed["description"].as_str().unwrap_or_default();
+    description
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split(", ")
+        .map(|id| id.trim_end_matches(" (test)").trim_matches('`').to_owned())
+        .collect()
+}
+
+/// A message as the notices it carries: one per embed, each with the message's text.
+fn split_embeds(m: Posted) -> Vec<Posted> {
+    let embeds = m
+        .body
+        .get("embeds")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if embeds.len() <= 1 {
+        return vec![m];
+    }
+    embeds
+        .into_iter()
+        .map(|embed| {
+            let mut body = m.body.clone();
+            body["embeds"] = Value::Array(vec![embed]);
+            Posted { body, ..m.clone() }
+        })
+        .collect()
 }
 
 async fn channel_message(

@@ -4,7 +4,7 @@
 
 use super::super::CLAIM_LOCK;
 use super::Pool;
-use crate::db::outbox::{decode, Claimed, ClaimedRow};
+use crate::db::outbox::{decode, Claimed, ClaimedRow, Run};
 use crate::db::DbError;
 
 /// Due rows whose destination has no earlier row waiting. Each destination's first waiting row
@@ -30,8 +30,6 @@ pub async fn claim(
     lease_until: i64,
     limit: i64,
 ) -> Result<Vec<Claimed>, DbError> {
-    // Each destination's first waiting row (leased or due later) is found once, so
-    // a claim reads the queue once however long the backlog is.
     sqlx::query(&format!("{CLAIM} {CLAIM_LOCK})"))
         .bind(lease_until)
         .bind(token)
@@ -39,9 +37,21 @@ pub async fn claim(
         .bind(limit)
         .execute(pool)
         .await?;
+    // A message started before goes out again whole: the rest of its notices come with it even
+    // past the limit, or a retry would post a different set under the same nonce.
+    sqlx::query(
+        "UPDATE outbox SET lease_until = $1, claim_token = $2 WHERE status = 'pending' \
+         AND message_group IN (SELECT c.message_group FROM outbox c WHERE c.claim_token = $2 \
+         AND c.message_group IS NOT NULL) AND (lease_until IS NULL OR lease_until <= $3)",
+    )
+    .bind(lease_until)
+    .bind(token)
+    .bind(now)
+    .execute(pool)
+    .await?;
     let rows: Vec<ClaimedRow> = sqlx::query_as(
         "SELECT o.id, o.event_id, o.destination, o.attempts, o.created_at, \
-         o.post_started_at, o.blind_reposts, e.data FROM outbox o \
+         o.post_started_at, o.blind_reposts, o.message_group, e.data FROM outbox o \
          JOIN events e ON e.id = o.event_id \
          WHERE o.claim_token = $1 AND o.status = 'pending' ORDER BY o.id",
     )
@@ -51,32 +61,42 @@ pub async fn claim(
     Ok(rows.into_iter().map(decode).collect())
 }
 
-/// The check before a post: the row is still this claim's and still first in its
-/// destination's queue. Counts the attempt, renews the lease and, for webhook URLs,
-/// durably records that a post is starting. False: do not post.
+/// The rows of `run` held by `token`: `$1`..`$2` are the ids, `$3` the destination (NULL for one
+/// row), `$4` the token.
+const RUN: &str = "id BETWEEN $1 AND $2 AND (CAST($3 AS TEXT) IS NULL OR destination = $3) \
+    AND claim_token = $4 AND status = 'pending'";
+
+/// The check before a post: the rows are still this claim's, first in their destination's
+/// queue, and the whole of any message they were posted in before. Counts the attempt, renews
+/// the lease, ties the rows into one message and, for webhook URLs, durably records that a post
+/// is starting. Returns how many rows passed: fewer than the run means do not post.
 pub async fn begin_attempt(
     pool: &Pool,
-    id: i64,
+    run: Run<'_>,
     token: &str,
     lease_until: i64,
     started: Option<i64>,
     blind: bool,
-) -> Result<bool, DbError> {
-    let done = sqlx::query(
-        "UPDATE outbox SET lease_until = $3, attempts = attempts + 1, \
-         post_started_at = $4, blind_reposts = blind_reposts + $5 \
-         WHERE id = $1 AND claim_token = $2 AND status = 'pending' \
+) -> Result<u64, DbError> {
+    let done = sqlx::query(&format!(
+        "UPDATE outbox SET lease_until = $5, attempts = attempts + 1, \
+         post_started_at = $6, blind_reposts = blind_reposts + $7, message_group = $1 \
+         WHERE {RUN} \
          AND NOT EXISTS (SELECT 1 FROM outbox e WHERE e.status = 'pending' \
-         AND e.destination = outbox.destination AND e.id < outbox.id)",
-    )
-    .bind(id)
+         AND e.destination = outbox.destination AND e.id < $1) \
+         AND NOT EXISTS (SELECT 1 FROM outbox g WHERE g.message_group = $1 \
+         AND g.status = 'pending' AND g.id > $2)"
+    ))
+    .bind(run.first)
+    .bind(run.last)
+    .bind(run.destination)
     .bind(token)
     .bind(lease_until)
     .bind(started)
     .bind(i64::from(blind))
     .execute(pool)
     .await?;
-    Ok(done.rows_affected() == 1)
+    Ok(done.rows_affected())
 }
 
 pub async fn renew(pool: &Pool, token: &str, lease_until: i64) -> Result<u64, DbError> {
@@ -90,19 +110,27 @@ pub async fn renew(pool: &Pool, token: &str, lease_until: i64) -> Result<u64, Db
     .rows_affected())
 }
 
+/// Records the outcome of a post. Held by `token`, or posted in this message: a post whose lease
+/// ran out while Discord took its time was still made, and must not be made again.
 pub async fn finish(
     pool: &Pool,
-    id: i64,
+    run: Run<'_>,
+    token: &str,
     status: &str,
     message_id: Option<&str>,
     now: i64,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE outbox SET status = $2, discord_message_id = $3, delivered_at = $4, \
+        "UPDATE outbox SET status = $5, discord_message_id = $6, delivered_at = $7, \
          lease_until = NULL, claim_token = NULL, post_started_at = NULL, \
-         last_error = NULL WHERE id = $1 AND status = 'pending'",
+         last_error = NULL WHERE id BETWEEN $1 AND $2 \
+         AND (CAST($3 AS TEXT) IS NULL OR destination = $3) AND status = 'pending' \
+         AND (claim_token = $4 OR message_group = $1)",
     )
-    .bind(id)
+    .bind(run.first)
+    .bind(run.last)
+    .bind(run.destination)
+    .bind(token)
     .bind(status)
     .bind(message_id)
     .bind(now)
@@ -111,20 +139,24 @@ pub async fn finish(
     Ok(())
 }
 
+/// `in_doubt`: keep the post's start time (a webhook URL's message is looked for first). Rows
+/// tried as one message stay one message: the post may have been made under its nonce.
 pub async fn retry_at(
     pool: &Pool,
-    id: i64,
+    run: Run<'_>,
     token: &str,
     at: i64,
     error: &str,
     in_doubt: bool,
 ) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE outbox SET next_attempt_at = $3, lease_until = NULL, claim_token = NULL, \
-         last_error = $4, post_started_at = CASE WHEN $5 = 1 THEN post_started_at END \
-         WHERE id = $1 AND claim_token = $2",
-    )
-    .bind(id)
+    sqlx::query(&format!(
+        "UPDATE outbox SET next_attempt_at = $5, lease_until = NULL, claim_token = NULL, \
+         last_error = $6, post_started_at = CASE WHEN $7 = 1 THEN post_started_at END \
+         WHERE {RUN}"
+    ))
+    .bind(run.first)
+    .bind(run.last)
+    .bind(run.destination)
     .bind(token)
     .bind(at)
     .bind(error)
@@ -134,17 +166,36 @@ pub async fn retry_at(
     Ok(())
 }
 
-pub async fn dead_letter(pool: &Pool, id: i64, token: &str, error: &str) -> Result<(), DbError> {
-    sqlx::query(
+pub async fn dead_letter(
+    pool: &Pool,
+    run: Run<'_>,
+    token: &str,
+    error: &str,
+) -> Result<(), DbError> {
+    sqlx::query(&format!(
         "UPDATE outbox SET status = 'dead', lease_until = NULL, claim_token = NULL, \
-         last_error = $3 WHERE id = $1 AND claim_token = $2",
-    )
-    .bind(id)
+         last_error = $5 WHERE {RUN}"
+    ))
+    .bind(run.first)
+    .bind(run.last)
+    .bind(run.destination)
     .bind(token)
     .bind(error)
     .execute(pool)
     .await?;
     Ok(())
+}
+
+/// Notices waiting for `destination`, counted up to `cap` (a long queue is not read through).
+pub async fn backlog(pool: &Pool, destination: &str, cap: i64) -> Result<i64, DbError> {
+    Ok(sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM outbox WHERE status = 'pending' \
+         AND destination = $1 LIMIT $2) waiting",
+    )
+    .bind(destination)
+    .bind(cap)
+    .fetch_one(pool)
+    .await?)
 }
 
 /// Gives back rows of a claim that were not tried; they stay due.
