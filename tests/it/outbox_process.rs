@@ -80,11 +80,11 @@ async fn a_bot_token_discord_refuses_is_named_at_start_up() {
 #[tokio::test]
 async fn kill_9_while_webhook_posts_wait_for_slow_answers_doubles_nothing() {
     const SALES: usize = 80;
+    // Each answer is held this long, so the kill lands while one is outstanding; long enough
+    // that a loaded machine still kills within it.
+    const HELD: Duration = Duration::from_millis(600);
     let discord = FakeDiscord::start().await;
-    discord.script_for(
-        hook(),
-        (0..SALES).map(|_| Scripted::Delay(Duration::from_millis(150))),
-    );
+    discord.script_for(hook(), (0..SALES).map(|_| Scripted::Delay(HELD)));
     let dir = tempfile::tempdir().unwrap();
     let url = fresh_database_url(dir.path()).await;
     write_webhook_config(dir.path(), None);
@@ -112,7 +112,7 @@ async fn kill_9_while_webhook_posts_wait_for_slow_answers_doubles_nothing() {
         .expect("a webhook post");
     bot.child.wait().unwrap();
     assert!(
-        in_flight < Duration::from_millis(150),
+        in_flight < HELD,
         "killed mid-post ({in_flight:?} after it reached Discord)"
     );
 
