@@ -4,6 +4,7 @@
 //! run the app in-process. Run with `cargo bench --bench bench` (add `-- --quick` for a smaller
 //! run). Prints one line per figure.
 
+mod burst;
 #[path = "../../tests/support/discord.rs"]
 #[allow(dead_code)]
 mod discord;
@@ -57,7 +58,9 @@ async fn count_sales(database_url: &str) -> i64 {
 /// Waits until `n` notices reached the Discord double; how long that took.
 async fn drain(discord: &discord::FakeDiscord, n: usize) -> Duration {
     let started = Instant::now();
-    discord.wait_for_messages(n, Duration::from_secs(600)).await;
+    discord
+        .wait_until(Duration::from_secs(600), |d| d.sale_ids().len() >= n)
+        .await;
     started.elapsed()
 }
 
@@ -92,11 +95,32 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     // `--intake`: the saturated intake figures only (to compare builds with BOT_BINARY).
     let intake_only = std::env::args().any(|a| a == "--intake");
+    // `--burst`: the launch against Discord's rate limit only.
+    let burst_only = std::env::args().any(|a| a == "--burst");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    if burst_only {
+        let signature = hex::encode(sha2::Sha256::digest(KEY.as_bytes()));
+        rt.block_on(launch(quick, &signature));
+        return;
+    }
     rt.block_on(run(quick, intake_only));
+}
+
+/// 1,000 sales in a minute (300 in 18 s with `--quick`) to a rate-limited channel.
+async fn launch(quick: bool, signature: &str) {
+    let (n, seconds) = if quick { (300, 18.0) } else { (1_000, 60.0) };
+    // Ids of their own, past any other run's.
+    let numbers = 5_000_000..5_000_000 + n;
+    let requests: Vec<Vec<u8>> = numbers
+        .clone()
+        .map(|i| load::request("/webhook/payhip", &payload(i, signature)))
+        .collect();
+    let ids = numbers.map(|i| format!("B-{i}")).collect();
+    let requests = Arc::new(requests);
+    burst::launch(requests, ids, seconds).await;
 }
 
 async fn run(quick: bool, intake_only: bool) {
@@ -164,7 +188,7 @@ async fn run(quick: bool, intake_only: bool) {
         let requests = sales(1_000 * seconds);
         let n = requests.len();
         let mut outcome = load::paced(bot.addr, requests, 1_000.0, 32).await;
-        let posted_during = discord.messages().len();
+        let posted_during = discord.sale_ids().len();
         let drained = drain(&discord, n).await;
         println!(
             "steady 1,000 webhooks/s for {seconds} s, notices on: p50 {:.2} ms, p99 {:.2} ms \
@@ -186,7 +210,7 @@ async fn run(quick: bool, intake_only: bool) {
         let bot = outside::Bot::start(&discord.base(), Some(42));
         let n = if quick { 20_000 } else { 100_000 };
         let outcome = load::saturate(bot.addr, sales(n), 64).await;
-        let posted_during = discord.messages().len();
+        let posted_during = discord.sale_ids().len();
         let drained = drain(&discord, outcome.ok).await;
         println!(
             "saturated intake with notices on: {:.0} webhooks/s for {:.1} s; {:.0} notices/s \
@@ -198,6 +222,9 @@ async fn run(quick: bool, intake_only: bool) {
         );
         bot.stop();
     }
+
+    // 4. A launch against Discord's per-channel limit.
+    launch(quick, &signature).await;
 
     // 3. Webhook 200 to the POST reaching a healthy Discord.
     {

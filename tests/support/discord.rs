@@ -74,6 +74,10 @@ struct Inner {
     next_id: u64,
     gateway_url: String,
     members: members::Members,
+    /// Discord's per-channel limit, when enforced: posts per window.
+    limit: Option<(u32, Duration)>,
+    /// Per target: when its window ends, and the posts left in it.
+    buckets: HashMap<String, (Instant, u32)>,
 }
 
 #[path = "members.rs"]
@@ -177,6 +181,54 @@ impl FakeDiscord {
             .into_iter()
             .filter(|m| &m.target == target)
             .collect()
+    }
+
+    /// Enforces Discord's per-channel limit: `per` posts in each `window` per target, then real
+    /// 429 answers, with `X-RateLimit-*` headers on every answer as Discord sends them.
+    pub fn enforce_rate_limit(&self, per: u32, window: Duration) {
+        self.lock().limit = Some((per, window));
+    }
+
+    /// The bucket check: `Err` is the 429 to answer, `Ok` the headers of an accepted post.
+    fn take_from_bucket(&self, key: &str) -> Result<Option<(u32, u32, Duration)>, Box<Response>> {
+        let mut inner = self.lock();
+        let Some((per, window)) = inner.limit else {
+            return Ok(None);
+        };
+        let now = Instant::now();
+        let bucket = inner.buckets.entry(key.to_owned()).or_insert((now, per));
+        if now >= bucket.0 {
+            *bucket = (now + window, per);
+        }
+        let reset_after = bucket.0.saturating_duration_since(now);
+        if bucket.1 == 0 {
+            let secs = reset_after.as_secs_f64();
+            let mut r = Json(json!({
+                "message": "You are being rate limited.",
+                "retry_after": secs,
+                "global": false
+            }))
+            .into_response();
+            *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+            let h = r.headers_mut();
+            h.insert(
+                "retry-after",
+                secs.ceil().to_string().parse().expect("header"),
+            );
+            h.insert(
+                "x-ratelimit-limit",
+                per.to_string().parse().expect("header"),
+            );
+            h.insert("x-ratelimit-remaining", "0".parse().expect("header"));
+            h.insert(
+                "x-ratelimit-reset-after",
+                format!("{secs:.3}").parse().expect("header"),
+            );
+            h.insert("x-ratelimit-scope", "shared".parse().expect("header"));
+            return Err(Box::new(r));
+        }
+        bucket.1 -= 1;
+        Ok(Some((per, bucket.1, reset_after)))
     }
 
     pub fn set_down(&self, down: bool) {
@@ -399,6 +451,13 @@ impl FakeDiscord {
             self.record("POST", &path, 503, json, &headers);
             return error(503, 0, "upstream connect error");
         }
+        let bucket = match self.take_from_bucket(&format!("{target:?}")) {
+            Ok(bucket) => bucket,
+            Err(limited) => {
+                self.record("POST", &path, 429, json, &headers);
+                return *limited;
+            }
+        };
         let delay = match scripted {
             Some(Scripted::RateLimited { retry_after }) => {
                 self.record("POST", &path, 429, json, &headers);
@@ -456,7 +515,21 @@ impl FakeDiscord {
         if let Some(d) = delay {
             tokio::time::sleep(d).await;
         }
-        Json(message).into_response()
+        let mut r = Json(message).into_response();
+        if let Some((per, left, reset_after)) = bucket {
+            let h = r.headers_mut();
+            h.insert(
+                "x-ratelimit-limit",
+                per.to_string().parse().expect("header"),
+            );
+            h.insert(
+                "x-ratelimit-remaining",
+                left.to_string().parse().expect("header"),
+            );
+            let secs = format!("{:.3}", reset_after.as_secs_f64());
+            h.insert("x-ratelimit-reset-after", secs.parse().expect("header"));
+        }
+        r
     }
 
     /// Creates the message, or returns the earlier one for a repeated enforced nonce.
