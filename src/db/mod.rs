@@ -51,7 +51,7 @@ pub mod writer;
 
 pub use claims::{Bound, ClaimRow, Finishing, NewClaim};
 pub use model::*;
-pub use outbox::{Claimed, Run};
+pub use outbox::{Claimed, Mark, Run};
 pub use rollup::{Grain, DAY_MS, HOUR_MS};
 
 #[derive(Debug, thiserror::Error)]
@@ -230,6 +230,19 @@ impl Store {
 
     /// Commits a batch of webhooks in one transaction (see [`writer`]).
     pub async fn insert_batch(&self, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
-        on_backend_write!(self, insert_batch(batch))
+        Ok(self.write_round(batch, &[]).await?.0)
+    }
+
+    /// Commits a batch of webhooks and outbox marks in one transaction (see [`writer`]).
+    pub async fn write_round(
+        &self,
+        batch: &[&NewEvent],
+        marks: &[&Mark],
+    ) -> Result<(Vec<Inserted>, Vec<u64>), DbError> {
+        on_backend_write!(self, write_round(batch, marks))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Store::Sqlite(_))
     }
 }

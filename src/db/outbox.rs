@@ -2,6 +2,7 @@
 //! the outcome of each notice. The SQL is in `sql/outbox.rs`; every write takes the SQLite write
 //! gate.
 
+use super::writer::Writer;
 use super::{redacted_destination, DbError, Store};
 use crate::domain::Event;
 
@@ -51,16 +52,16 @@ pub(crate) type ClaimedRow = (
 
 /// The notices one post carries: one row, or a run of one destination's claimed queue posted as
 /// one message. A run is contiguous in that queue, so its ids and destination name it exactly.
-#[derive(Debug, Clone, Copy)]
-pub struct Run<'a> {
+#[derive(Debug, Clone)]
+pub struct Run {
     pub first: i64,
     pub last: i64,
     /// `None` for a single row, whose id alone names it.
-    pub destination: Option<&'a str>,
+    pub destination: Option<String>,
     pub len: u64,
 }
 
-impl<'a> Run<'a> {
+impl Run {
     pub fn one(id: i64) -> Self {
         Self {
             first: id,
@@ -71,12 +72,12 @@ impl<'a> Run<'a> {
     }
 
     /// The rows `rows` (non-empty, one destination, in queue order).
-    pub fn of(rows: &'a [Claimed]) -> Self {
+    pub fn of(rows: &[Claimed]) -> Self {
         match (rows.first(), rows.last()) {
             (Some(first), Some(last)) if rows.len() > 1 => Self {
                 first: first.id,
                 last: last.id,
-                destination: Some(&first.destination),
+                destination: Some(first.destination.clone()),
                 len: rows.len() as u64,
             },
             (Some(only), _) => Self::one(only.id),
@@ -88,6 +89,42 @@ impl<'a> Run<'a> {
             },
         }
     }
+}
+
+/// A change to claimed outbox rows: the check before a post and the outcome after it. Owned, so
+/// that on SQLite it can join the intake writer's next commit (see [`super::writer`]).
+#[derive(Debug, Clone)]
+pub enum Mark {
+    /// See `sql/outbox.rs`: counts the attempt; fewer rows than the run means do not post.
+    Begin {
+        run: Run,
+        token: String,
+        lease_until: i64,
+        started: Option<i64>,
+        blind: bool,
+    },
+    /// Delivered (or previewed): `status` is `delivered` or `preview`.
+    Finish {
+        run: Run,
+        token: String,
+        status: &'static str,
+        message_id: Option<String>,
+        now: i64,
+    },
+    /// Another try at `at`; `in_doubt` keeps the post's start time (a webhook URL's message is
+    /// looked for first).
+    Retry {
+        run: Run,
+        token: String,
+        at: i64,
+        error: String,
+        in_doubt: bool,
+    },
+    Dead {
+        run: Run,
+        token: String,
+        error: String,
+    },
 }
 
 pub(crate) fn decode(row: ClaimedRow) -> Claimed {
@@ -129,19 +166,31 @@ impl Store {
         on_backend_write!(self, claim(token, now, lease_until, limit))
     }
 
+    /// Applies one mark in its own transaction: rows changed. Intake's writer applies the same
+    /// marks inside its group commit on SQLite ([`super::writer::Writer::mark`]).
+    pub async fn apply_mark(&self, mark: &Mark) -> Result<u64, DbError> {
+        on_backend_write!(self, apply_mark(mark))
+    }
+
     /// See the query: false means "do not post" (the claim was lost, an earlier notice to the
     /// same place is waiting, or part of the message is elsewhere).
     pub async fn begin_attempt(
         &self,
-        run: Run<'_>,
+        run: Run,
         token: &str,
         lease_until: i64,
         started: Option<i64>,
         blind: bool,
     ) -> Result<bool, DbError> {
-        let passed: u64 =
-            on_backend_write!(self, begin_attempt(run, token, lease_until, started, blind))?;
-        Ok(passed == run.len)
+        let len = run.len;
+        let mark = Mark::Begin {
+            run,
+            token: token.to_owned(),
+            lease_until,
+            started,
+            blind,
+        };
+        Ok(self.apply_mark(&mark).await? == len)
     }
 
     /// Extends the lease of every row still held by `token`.
@@ -151,37 +200,6 @@ impl Store {
 
     pub async fn release_claim(&self, token: &str) -> Result<u64, DbError> {
         on_backend_write!(self, release(token))
-    }
-
-    pub async fn mark_delivered(
-        &self,
-        run: Run<'_>,
-        token: &str,
-        message_id: Option<&str>,
-        now: i64,
-    ) -> Result<(), DbError> {
-        on_backend_write!(self, finish(run, token, "delivered", message_id, now))
-    }
-
-    pub async fn mark_previewed(&self, id: i64, token: &str, now: i64) -> Result<(), DbError> {
-        on_backend_write!(self, finish(Run::one(id), token, "preview", None, now))
-    }
-
-    /// Schedules another try. `in_doubt`: the last post got no answer, so the next attempt looks
-    /// for it first (webhook URLs).
-    pub async fn retry_at(
-        &self,
-        run: Run<'_>,
-        token: &str,
-        at: i64,
-        error: &str,
-        in_doubt: bool,
-    ) -> Result<(), DbError> {
-        on_backend_write!(self, retry_at(run, token, at, error, in_doubt))
-    }
-
-    pub async fn dead_letter(&self, run: Run<'_>, token: &str, error: &str) -> Result<(), DbError> {
-        on_backend_write!(self, dead_letter(run, token, error))
     }
 
     /// How many notices wait for `destination`, counted up to `cap`.
@@ -204,5 +222,90 @@ impl Store {
     /// When the next notice can be claimed (a retry falls due or a lease runs out), if any.
     pub async fn next_due(&self) -> Result<Option<i64>, DbError> {
         on_backend!(self, next_due())
+    }
+}
+
+/// The outbox's marks through the writer: on SQLite they join intake's next group commit.
+impl Writer {
+    /// See the query: false means "do not post" (the claim was lost, an earlier notice to the
+    /// same place is waiting, or part of the message is elsewhere).
+    pub async fn begin_attempt(
+        &self,
+        run: Run,
+        token: &str,
+        lease_until: i64,
+        started: Option<i64>,
+        blind: bool,
+    ) -> Result<bool, DbError> {
+        let len = run.len;
+        let mark = Mark::Begin {
+            run,
+            token: token.to_owned(),
+            lease_until,
+            started,
+            blind,
+        };
+        Ok(self.mark(mark).await? == len)
+    }
+
+    pub async fn mark_delivered(
+        &self,
+        run: Run,
+        token: &str,
+        message_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), DbError> {
+        self.finish(run, token, "delivered", message_id, now).await
+    }
+
+    pub async fn mark_previewed(&self, id: i64, token: &str, now: i64) -> Result<(), DbError> {
+        self.finish(Run::one(id), token, "preview", None, now).await
+    }
+
+    async fn finish(
+        &self,
+        run: Run,
+        token: &str,
+        status: &'static str,
+        message_id: Option<&str>,
+        now: i64,
+    ) -> Result<(), DbError> {
+        let mark = Mark::Finish {
+            run,
+            token: token.to_owned(),
+            status,
+            message_id: message_id.map(str::to_owned),
+            now,
+        };
+        self.mark(mark).await.map(drop)
+    }
+
+    /// Schedules another try. `in_doubt`: the last post got no answer, so the next attempt looks
+    /// for it first (webhook URLs).
+    pub async fn retry_at(
+        &self,
+        run: Run,
+        token: &str,
+        at: i64,
+        error: &str,
+        in_doubt: bool,
+    ) -> Result<(), DbError> {
+        let mark = Mark::Retry {
+            run,
+            token: token.to_owned(),
+            at,
+            error: error.to_owned(),
+            in_doubt,
+        };
+        self.mark(mark).await.map(drop)
+    }
+
+    pub async fn dead_letter(&self, run: Run, token: &str, error: &str) -> Result<(), DbError> {
+        let mark = Mark::Dead {
+            run,
+            token: token.to_owned(),
+            error: error.to_owned(),
+        };
+        self.mark(mark).await.map(drop)
     }
 }

@@ -61,7 +61,7 @@ impl Inner {
             // Not an announced kind: nothing to post.
             let now = self.state.clock().now_ms();
             self.state
-                .store()
+                .writer()
                 .mark_delivered(Run::one(row.id), token, None, now)
                 .await?;
             return Ok((1, Flow::Next));
@@ -78,7 +78,7 @@ impl Inner {
             );
             let now = self.state.clock().now_ms();
             self.state
-                .store()
+                .writer()
                 .mark_previewed(row.id, token, now)
                 .await?;
             return Ok((1, Flow::Next));
@@ -119,7 +119,7 @@ impl Inner {
                 Ok(Some(found)) => {
                     let now = self.state.clock().now_ms();
                     self.state
-                        .store()
+                        .writer()
                         .mark_delivered(Run::of(group), token, Some(&found), now)
                         .await?;
                     tracing::info!(notice = row.id, to = %destination, "notice was posted although Discord's answer was lost; not posting it again");
@@ -159,7 +159,7 @@ impl Inner {
         let Some(row) = group.first() else {
             return Ok(Flow::Next);
         };
-        let store = self.state.store();
+        let writer = self.state.writer();
         if !self.wait_for_pace(token, group).await? {
             return Ok(Flow::Stop);
         }
@@ -168,8 +168,8 @@ impl Inner {
         let webhook = matches!(destination, Destination::Webhook(_));
         let started = webhook.then_some(now);
         let run = Run::of(group);
-        if !store
-            .begin_attempt(run, token, now + policy.lease_ms, started, blind)
+        if !writer
+            .begin_attempt(run.clone(), token, now + policy.lease_ms, started, blind)
             .await?
         {
             tracing::debug!(
@@ -186,7 +186,7 @@ impl Inner {
         let error = match self.rest.post(target, message).await {
             Ok(posted) => {
                 let now = self.state.clock().now_ms();
-                store
+                writer
                     .mark_delivered(run, token, posted.message_id.as_deref(), now)
                     .await?;
                 if let Some(pace) = posted.pace {
@@ -248,7 +248,7 @@ impl Inner {
             Next::RetryInMs(wait) => {
                 tracing::warn!(notice = row.id, notices = group.len(), to = %destination, attempt = attempts, "delivery failed ({error}), retrying in {wait} ms");
                 self.state
-                    .store()
+                    .writer()
                     .retry_at(Run::of(group), token, now + wait, error, in_doubt)
                     .await?;
                 Ok(Flow::Stop)
@@ -270,7 +270,7 @@ impl Inner {
             return Ok(Flow::Next);
         };
         self.state
-            .store()
+            .writer()
             .dead_letter(Run::of(group), token, why)
             .await?;
         let to = Destination::parse(&row.destination)
@@ -348,7 +348,7 @@ impl Inner {
         let reason = "waiting for Discord's rate limit";
         let in_doubt = row.post_started_at.is_some();
         self.state
-            .store()
+            .writer()
             .retry_at(Run::of(group), token, until, reason, in_doubt)
             .await?;
         Ok(false)

@@ -47,6 +47,7 @@ impl Inner {
     async fn decide(&self, token: &str, row: &Claimed) -> Result<Flow, DbError> {
         let config = self.state.config();
         let store = self.state.store();
+        let writer = self.state.writer();
         let event = match &row.event {
             Ok(event) => event,
             Err(why) => return self.role_give_up(token, row, why).await,
@@ -86,7 +87,7 @@ impl Inner {
         }
         let (Detail::Sale(sale), Some(guild)) = (&event.detail, config.discord_config.guild_id)
         else {
-            store
+            writer
                 .mark_delivered(Run::one(row.id), token, None, now)
                 .await?;
             return Ok(Flow::Next);
@@ -98,25 +99,25 @@ impl Inner {
             .and_then(|q| roles::discord_name(sale, q));
         let given = roles::roles_for_sale(&config.roles, sale);
         let (Some(name), false) = (name, given.is_empty()) else {
-            store
+            writer
                 .mark_delivered(Run::one(row.id), token, None, now)
                 .await?;
             return Ok(Flow::Next);
         };
         let order = &event.external_id;
         let Some(parsed) = roles::parse_discord_name(&name) else {
-            store
+            writer
                 .mark_delivered(Run::one(row.id), token, None, now)
                 .await?;
             self.staff_log(&format!("Order {order}: the Discord name given at checkout cannot be a Discord account; the buyer can use /claim.")).await;
             return Ok(Flow::Next);
         };
         if !self.rest.has_token() {
-            store.mark_previewed(row.id, token, now).await?;
+            writer.mark_previewed(row.id, token, now).await?;
             return Ok(Flow::Next);
         }
         let lease = now + self.policy().lease_ms;
-        if !store
+        if !writer
             .begin_attempt(Run::one(row.id), token, lease, None, false)
             .await?
         {
@@ -125,7 +126,7 @@ impl Inner {
         let user = match self.rest.find_member(guild, &parsed).await {
             Ok(Some(user)) => user,
             Ok(None) => {
-                store
+                writer
                     .mark_delivered(Run::one(row.id), token, None, now)
                     .await?;
                 self.staff_log(&format!("Order {order}: no single member of the server matches the Discord name given at checkout; the buyer can use /claim.")).await;
@@ -164,14 +165,14 @@ impl Inner {
         action: Action,
         reason: &str,
     ) -> Result<Flow, DbError> {
-        let store = self.state.store();
+        let writer = self.state.writer();
         let now = self.state.clock().now_ms();
         if !self.rest.has_token() {
-            store.mark_previewed(row.id, token, now).await?;
+            writer.mark_previewed(row.id, token, now).await?;
             return Ok(Flow::Next);
         }
         let lease = now + self.policy().lease_ms;
-        if !store
+        if !writer
             .begin_attempt(Run::one(row.id), token, lease, None, false)
             .await?
         {
@@ -191,7 +192,7 @@ impl Inner {
         };
         match outcome {
             Ok(()) => {
-                store
+                writer
                     .mark_delivered(Run::one(row.id), token, None, self.state.clock().now_ms())
                     .await?;
                 tracing::info!(
@@ -206,7 +207,7 @@ impl Inner {
                 Ok(Flow::Next)
             }
             Err(PostError::Refused { code, .. }) if code == UNKNOWN_MEMBER => {
-                store
+                writer
                     .mark_delivered(Run::one(row.id), token, None, self.state.clock().now_ms())
                     .await?;
                 let note = if grant {
@@ -275,7 +276,7 @@ impl Inner {
                     "role change failed ({text}), retrying in {wait} ms"
                 );
                 self.state
-                    .store()
+                    .writer()
                     .retry_at(Run::one(row.id), token, now + wait, &text, false)
                     .await?;
                 Ok(Flow::Stop)
@@ -289,7 +290,7 @@ impl Inner {
 
     async fn role_give_up(&self, token: &str, row: &Claimed, why: &str) -> Result<Flow, DbError> {
         self.state
-            .store()
+            .writer()
             .dead_letter(Run::one(row.id), token, why)
             .await?;
         tracing::error!(

@@ -65,7 +65,7 @@ async fn each_event_type_posts_one_correct_message_to_its_channel() {
         let (status, body) = app.post(PATH, payhip_signed(name)).await;
         assert_eq!(status, 200, "{body}");
     }
-    let mut posted = discord.wait_for_messages(4, WAIT).await;
+    let mut posted = discord.wait_for_notices(4, WAIT).await;
     posted.sort_by_key(|p| {
         p.body["embeds"][0]["title"]
             .as_str()

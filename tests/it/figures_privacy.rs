@@ -182,7 +182,7 @@ async fn a_hostile_product_name_is_posted_inert_to_channels_and_webhook_urls() {
         .await;
     assert_eq!(status, 200);
 
-    let posted = discord.wait_for_messages(2, WAIT).await;
+    let posted = discord.wait_for_notices(2, WAIT).await;
     let targets: Vec<_> = posted.iter().map(|p| p.target.clone()).collect();
     assert!(targets.contains(&Target::Channel(SALES)), "{targets:?}");
     for p in &posted {

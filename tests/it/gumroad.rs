@@ -106,7 +106,7 @@ async fn a_sale_posts_one_notice_naming_gumroad_and_a_test_ping_is_marked() {
     deliver(&app, "sale").await;
     deliver(&app, "sale").await;
     deliver(&app, "test_ping").await;
-    let posted = discord.wait_for_messages(2, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(2, Duration::from_secs(20)).await;
     assert!(posted.iter().all(|m| m.target == Target::Channel(77)));
     let titles: Vec<&str> = posted
         .iter()
@@ -125,5 +125,5 @@ async fn a_sale_posts_one_notice_naming_gumroad_and_a_test_ping_is_marked() {
         "the test is not the sale"
     );
     app.stop().await;
-    assert_eq!(discord.messages().len(), 2);
+    assert_eq!(discord.notices().len(), 2);
 }

@@ -88,7 +88,7 @@ async fn a_donation_posts_one_notice_naming_ko_fi() {
     .await;
     deliver(&app, "donation").await;
     deliver(&app, "donation").await;
-    let posted = discord.wait_for_messages(1, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(1, Duration::from_secs(20)).await;
     assert_eq!(posted[0].target, Target::Channel(77));
     let embed = &posted[0].body["embeds"][0];
     assert_eq!(embed["footer"]["text"], "Ko-fi");
@@ -100,5 +100,5 @@ async fn a_donation_posts_one_notice_naming_ko_fi() {
         .unwrap();
     assert_eq!(total["value"], "€4.50");
     app.stop().await;
-    assert_eq!(discord.messages().len(), 1);
+    assert_eq!(discord.notices().len(), 1);
 }

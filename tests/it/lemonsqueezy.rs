@@ -162,7 +162,7 @@ async fn an_order_posts_one_sale_notice_naming_lemon_squeezy_and_the_product() {
     .await;
     deliver(&app, "order_created").await;
     deliver(&app, "order_created").await;
-    let posted = discord.wait_for_messages(1, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(1, Duration::from_secs(20)).await;
     assert_eq!(posted[0].target, Target::Channel(77));
     assert_eq!(
         posted[0].body["embeds"][0]["footer"]["text"],
@@ -174,5 +174,5 @@ async fn an_order_posts_one_sale_notice_naming_lemon_squeezy_and_the_product() {
         "{posted:?}"
     );
     app.stop().await;
-    assert_eq!(discord.messages().len(), 1);
+    assert_eq!(discord.notices().len(), 1);
 }

@@ -46,7 +46,7 @@ async fn an_older_paid_body_without_type_is_a_sale_with_vat_and_keeps_its_licens
         .unwrap();
     assert_eq!(rows, vec![("EUR".to_owned(), 1, 1476, 0, 0, 0)]);
 
-    let posted = discord.wait_for_messages(1, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(1, Duration::from_secs(20)).await;
     let embed = &posted[0].body["embeds"][0];
     assert_eq!(embed["title"], "New Sale Completed");
     assert_eq!(field(embed, "Total"), "€14.76");

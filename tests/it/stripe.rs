@@ -122,7 +122,7 @@ async fn a_checkout_and_its_payment_intent_post_one_sale_notice_with_the_exact_a
     ] {
         deliver(&app, name).await;
     }
-    let posted = discord.wait_for_messages(3, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(3, Duration::from_secs(20)).await;
     let sales: Vec<&Posted> = posted
         .iter()
         .filter(|m| m.target == Target::Channel(77))
@@ -144,7 +144,7 @@ async fn a_checkout_and_its_payment_intent_post_one_sale_notice_with_the_exact_a
         "{refund:?}"
     );
     app.stop().await;
-    assert_eq!(discord.messages().len(), 3, "nothing announced twice");
+    assert_eq!(discord.notices().len(), 3, "nothing announced twice");
 }
 
 #[test]

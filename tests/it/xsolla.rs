@@ -95,7 +95,7 @@ async fn a_signed_payment_posts_one_sale_notice_naming_xsolla() {
     let (body, auth) = xsolla_signed("payment");
     send(&app, body.clone(), Some(&auth)).await;
     send(&app, body, Some(&auth)).await;
-    let posted = discord.wait_for_messages(1, Duration::from_secs(20)).await;
+    let posted = discord.wait_for_notices(1, Duration::from_secs(20)).await;
     assert_eq!(posted[0].target, Target::Channel(77));
     let embed = &posted[0].body["embeds"][0];
     assert_eq!(embed["footer"]["text"], "Xsolla");
@@ -107,7 +107,7 @@ async fn a_signed_payment_posts_one_sale_notice_naming_xsolla() {
         .unwrap();
     assert_eq!(total["value"], "$9.99");
     app.stop().await;
-    assert_eq!(discord.messages().len(), 1);
+    assert_eq!(discord.notices().len(), 1);
 }
 
 /// With automatic refunds on, Xsolla refunds the buyer of an `order_paid` answered with a 4xx.

@@ -10,13 +10,19 @@ use sqlx::QueryBuilder;
 use super::purchases::{self, Facts, MAX_BINDS};
 use super::{Db, Pool, Tx};
 use crate::db::rollup::Rollups;
-use crate::db::{millis, DbError, Inserted, NewEvent};
+use crate::db::{millis, DbError, Inserted, Mark, NewEvent};
 use crate::domain::{Detail, Item, Sale};
 
 /// Writes a batch in one transaction: one fsync for many webhooks.
-pub async fn insert_batch(pool: &Pool, batch: &[&NewEvent]) -> Result<Vec<Inserted>, DbError> {
+/// Commits a batch of webhooks and the outbox marks queued with them in one transaction: one
+/// fsync for all. Answers each webhook, and how many rows each mark changed.
+pub async fn write_round(
+    pool: &Pool,
+    batch: &[&NewEvent],
+    marks: &[&Mark],
+) -> Result<(Vec<Inserted>, Vec<u64>), DbError> {
     let mut conn = pool.acquire().await?;
-    let written = write_batch(&mut conn, batch).await;
+    let written = write_batch(&mut conn, batch, marks).await;
     if written.is_err() {
         // SQLite ends a transaction by itself on a full disk or an I/O error, without sqlx
         // knowing; handed out again, the connection's next "commit" would only release a
@@ -30,7 +36,8 @@ pub async fn insert_batch(pool: &Pool, batch: &[&NewEvent]) -> Result<Vec<Insert
 async fn write_batch(
     conn: &mut sqlx::pool::PoolConnection<Db>,
     batch: &[&NewEvent],
-) -> Result<Vec<Inserted>, DbError> {
+    marks: &[&Mark],
+) -> Result<(Vec<Inserted>, Vec<u64>), DbError> {
     use sqlx::Connection as _;
     // Rows are written in key order so that concurrent batches (several instances on one
     // PostgreSQL database) take their locks in the same order.
@@ -40,6 +47,14 @@ async fn write_batch(
         (&a.provider, &a.idempotency_key).cmp(&(&b.provider, &b.idempotency_key))
     });
     let mut tx = conn.begin().await?;
+    let mut changed = Vec::with_capacity(marks.len());
+    for mark in marks {
+        changed.push(super::outbox::apply(&mut tx, mark).await?);
+    }
+    if batch.is_empty() {
+        tx.commit().await?;
+        return Ok((Vec::new(), changed));
+    }
     let ids = insert_events(&mut tx, batch, &order).await?;
     // The events whose facts (sales, refunds, subscriptions, roll-ups) are recorded.
     let counted: Vec<(usize, i64)> = order
@@ -95,7 +110,7 @@ async fn write_batch(
     insert_notices(&mut tx, &notices).await?;
     upsert_rollups(&mut tx, &rollups).await?;
     tx.commit().await?;
-    Ok(out)
+    Ok((out, changed))
 }
 
 /// The new event id of each webhook of the batch, `None` for one already stored (or repeated

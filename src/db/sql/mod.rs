@@ -13,7 +13,7 @@ mod reports;
 
 pub(crate) use claims::*;
 pub(crate) use claims_lookup::*;
-pub(crate) use events::insert_batch;
+pub(crate) use events::write_round;
 pub(crate) use outbox::*;
 pub(crate) use purchases::risk_counts;
 pub(crate) use reports::*;

@@ -3,8 +3,9 @@
 //! locks, so that two instances never claim the same rows).
 
 use super::super::CLAIM_LOCK;
+use super::Db;
 use super::Pool;
-use crate::db::outbox::{decode, Claimed, ClaimedRow, Run};
+use crate::db::outbox::{decode, Claimed, ClaimedRow, Mark};
 use crate::db::DbError;
 
 /// Due rows whose destination has no earlier row waiting. Each destination's first waiting row
@@ -69,16 +70,9 @@ const RUN: &str = "id BETWEEN $1 AND $2 AND (CAST($3 AS TEXT) IS NULL OR destina
 /// The check before a post: the rows are still this claim's, first in their destination's
 /// queue, and the whole of any message they were posted in before. Counts the attempt, renews
 /// the lease, ties the rows into one message and, for webhook URLs, durably records that a post
-/// is starting. Returns how many rows passed: fewer than the run means do not post.
-pub async fn begin_attempt(
-    pool: &Pool,
-    run: Run<'_>,
-    token: &str,
-    lease_until: i64,
-    started: Option<i64>,
-    blind: bool,
-) -> Result<u64, DbError> {
-    let done = sqlx::query(&format!(
+/// is starting. Fewer rows than the run means do not post.
+fn begin_sql() -> String {
+    format!(
         "UPDATE outbox SET lease_until = $5, attempts = attempts + 1, \
          post_started_at = $6, blind_reposts = blind_reposts + $7, message_group = $1 \
          WHERE {RUN} \
@@ -86,17 +80,84 @@ pub async fn begin_attempt(
          AND e.destination = outbox.destination AND e.id < $1) \
          AND NOT EXISTS (SELECT 1 FROM outbox g WHERE g.message_group = $1 \
          AND g.status = 'pending' AND g.id > $2)"
-    ))
-    .bind(run.first)
-    .bind(run.last)
-    .bind(run.destination)
-    .bind(token)
-    .bind(lease_until)
-    .bind(started)
-    .bind(i64::from(blind))
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected())
+    )
+}
+
+/// Records the outcome of a post. Held by `token`, or posted in this message: a post whose lease
+/// ran out while Discord took its time was still made, and must not be made again.
+const FINISH: &str = "UPDATE outbox SET status = $5, discord_message_id = $6, delivered_at = $7, \
+    lease_until = NULL, claim_token = NULL, post_started_at = NULL, last_error = NULL \
+    WHERE id BETWEEN $1 AND $2 AND (CAST($3 AS TEXT) IS NULL OR destination = $3) \
+    AND status = 'pending' AND (claim_token = $4 OR message_group = $1)";
+
+/// Rows tried as one message stay one message on a retry: the post may have been made under its
+/// nonce.
+fn retry_sql() -> String {
+    format!(
+        "UPDATE outbox SET next_attempt_at = $5, lease_until = NULL, claim_token = NULL, \
+         last_error = $6, post_started_at = CASE WHEN $7 = 1 THEN post_started_at END \
+         WHERE {RUN}"
+    )
+}
+
+fn dead_sql() -> String {
+    format!(
+        "UPDATE outbox SET status = 'dead', lease_until = NULL, claim_token = NULL, \
+         last_error = $5 WHERE {RUN}"
+    )
+}
+
+/// Applies `mark` on `conn` (a pooled connection, or the intake writer's open transaction):
+/// how many rows it changed.
+pub async fn apply(
+    conn: &mut <Db as sqlx::Database>::Connection,
+    mark: &Mark,
+) -> Result<u64, DbError> {
+    let (sql, run, token) = match mark {
+        Mark::Begin { run, token, .. } => (begin_sql(), run, token),
+        Mark::Finish { run, token, .. } => (FINISH.to_owned(), run, token),
+        Mark::Retry { run, token, .. } => (retry_sql(), run, token),
+        Mark::Dead { run, token, .. } => (dead_sql(), run, token),
+    };
+    let query = sqlx::query(&sql)
+        .bind(run.first)
+        .bind(run.last)
+        .bind(run.destination.as_deref())
+        .bind(token.as_str());
+    let query = match mark {
+        Mark::Begin {
+            lease_until,
+            started,
+            blind,
+            ..
+        } => query
+            .bind(*lease_until)
+            .bind(*started)
+            .bind(i64::from(*blind)),
+        Mark::Finish {
+            status,
+            message_id,
+            now,
+            ..
+        } => query.bind(*status).bind(message_id.as_deref()).bind(*now),
+        Mark::Retry {
+            at,
+            error,
+            in_doubt,
+            ..
+        } => query
+            .bind(*at)
+            .bind(error.as_str())
+            .bind(i64::from(*in_doubt)),
+        Mark::Dead { error, .. } => query.bind(error.as_str()),
+    };
+    Ok(query.execute(&mut *conn).await?.rows_affected())
+}
+
+/// [`apply`] on its own connection, in its own transaction.
+pub async fn apply_mark(pool: &Pool, mark: &Mark) -> Result<u64, DbError> {
+    let mut conn = pool.acquire().await?;
+    apply(&mut conn, mark).await
 }
 
 pub async fn renew(pool: &Pool, token: &str, lease_until: i64) -> Result<u64, DbError> {
@@ -108,82 +169,6 @@ pub async fn renew(pool: &Pool, token: &str, lease_until: i64) -> Result<u64, Db
     .execute(pool)
     .await?
     .rows_affected())
-}
-
-/// Records the outcome of a post. Held by `token`, or posted in this message: a post whose lease
-/// ran out while Discord took its time was still made, and must not be made again.
-pub async fn finish(
-    pool: &Pool,
-    run: Run<'_>,
-    token: &str,
-    status: &str,
-    message_id: Option<&str>,
-    now: i64,
-) -> Result<(), DbError> {
-    sqlx::query(
-        "UPDATE outbox SET status = $5, discord_message_id = $6, delivered_at = $7, \
-         lease_until = NULL, claim_token = NULL, post_started_at = NULL, \
-         last_error = NULL WHERE id BETWEEN $1 AND $2 \
-         AND (CAST($3 AS TEXT) IS NULL OR destination = $3) AND status = 'pending' \
-         AND (claim_token = $4 OR message_group = $1)",
-    )
-    .bind(run.first)
-    .bind(run.last)
-    .bind(run.destination)
-    .bind(token)
-    .bind(status)
-    .bind(message_id)
-    .bind(now)
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-/// `in_doubt`: keep the post's start time (a webhook URL's message is looked for first). Rows
-/// tried as one message stay one message: the post may have been made under its nonce.
-pub async fn retry_at(
-    pool: &Pool,
-    run: Run<'_>,
-    token: &str,
-    at: i64,
-    error: &str,
-    in_doubt: bool,
-) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "UPDATE outbox SET next_attempt_at = $5, lease_until = NULL, claim_token = NULL, \
-         last_error = $6, post_started_at = CASE WHEN $7 = 1 THEN post_started_at END \
-         WHERE {RUN}"
-    ))
-    .bind(run.first)
-    .bind(run.last)
-    .bind(run.destination)
-    .bind(token)
-    .bind(at)
-    .bind(error)
-    .bind(i64::from(in_doubt))
-    .execute(pool)
-    .await?;
-    Ok(())
-}
-
-pub async fn dead_letter(
-    pool: &Pool,
-    run: Run<'_>,
-    token: &str,
-    error: &str,
-) -> Result<(), DbError> {
-    sqlx::query(&format!(
-        "UPDATE outbox SET status = 'dead', lease_until = NULL, claim_token = NULL, \
-         last_error = $5 WHERE {RUN}"
-    ))
-    .bind(run.first)
-    .bind(run.last)
-    .bind(run.destination)
-    .bind(token)
-    .bind(error)
-    .execute(pool)
-    .await?;
-    Ok(())
 }
 
 /// Notices waiting for `destination`, counted up to `cap` (a long queue is not read through).
