@@ -31,7 +31,38 @@ pub async fn intake(
     body: &[u8],
 ) -> Result<(Stored, crate::domain::Event), IntakeError> {
     let received_at = state.clock().now();
-    let mut event = provider.parse(headers, body, received_at)?;
+    let event = match provider.parse(headers, body, received_at) {
+        Ok(event) => event,
+        Err(e @ ProviderError::BadSignature(_)) => {
+            crate::quarantine::keep(state, provider, headers, body, received_at).await;
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    take_in(state, provider, body, received_at, event).await
+}
+
+/// The intake path for a body kept by [`crate::quarantine`], verified again now with the
+/// current secrets as of when it first arrived (`received_at`, which Stripe's five-minute
+/// tolerance is measured against). A body refused again is not kept twice.
+pub async fn replay(
+    state: &AppState,
+    provider: &dyn Provider,
+    headers: &HeaderMap,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(Stored, crate::domain::Event), IntakeError> {
+    let event = provider.parse(headers, body, received_at)?;
+    take_in(state, provider, body, received_at, event).await
+}
+
+async fn take_in(
+    state: &AppState,
+    provider: &dyn Provider,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+    mut event: crate::domain::Event,
+) -> Result<(Stored, crate::domain::Event), IntakeError> {
     bounds::clean(&mut event);
     let config = state.config();
     let settings = provider.settings(&config);

@@ -27,6 +27,7 @@ mod outbox_steps;
 mod payhip_legacy;
 mod postgres;
 mod process;
+mod quarantine;
 mod relay;
 mod reload;
 mod replies;
