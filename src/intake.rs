@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::alerts::Alert;
 use crate::bounds;
 use crate::db::{DbError, Inserted, NewEvent};
 use crate::outbox;
@@ -34,12 +35,19 @@ pub async fn intake(
     let event = match provider.parse(headers, body, received_at) {
         Ok(event) => event,
         Err(e @ ProviderError::BadSignature(_)) => {
+            state.alert(Alert::SignatureFailed {
+                provider: provider.display_name(),
+            });
             crate::quarantine::keep(state, provider, headers, body, received_at).await;
             return Err(e.into());
         }
         Err(e) => return Err(e.into()),
     };
-    take_in(state, provider, body, received_at, event).await
+    let taken = take_in(state, provider, body, received_at, event).await;
+    if taken.is_ok() {
+        state.alerts().webhook_arrived(state.clock().instant());
+    }
+    taken
 }
 
 /// The intake path for a body kept by [`crate::quarantine`], verified again now with the
@@ -99,7 +107,12 @@ async fn take_in(
     };
     let event = new.event.clone();
     let not_counted = new.not_counted.clone();
-    let stored = match state.writer().insert(new).await? {
+    let inserted = state.writer().insert(new).await.inspect_err(|e| {
+        if !e.is_input() {
+            state.alert(Alert::DatabaseRefused);
+        }
+    })?;
+    let stored = match inserted {
         Inserted::New { .. } => Stored::New,
         Inserted::Duplicate => Stored::Duplicate,
     };

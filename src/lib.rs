@@ -15,6 +15,7 @@
 //! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
 //!   silence every notice.
 //! - [`discord`]: the gateway, the slash commands and the REST client.
+//! - [`alerts`]: rate-limited alerts to a staff channel, posted past the outbox.
 //! - [`intake`]: the one intake path of every entry point: verify, translate, route, commit, answer.
 //! - [`quarantine`]: webhooks refused for their signature that look like a sale, kept apart for
 //!   `replay-rejected`.
@@ -45,6 +46,7 @@
 // is crate-wide, so it cannot be allowed on those two modules alone.
 #![allow(clippy::duplicate_mod)]
 
+pub mod alerts;
 pub mod app;
 pub mod bounds;
 pub mod check;

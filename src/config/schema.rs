@@ -52,6 +52,12 @@ pub struct DiscordConfig {
     /// Whether this instance connects to the gateway and answers slash commands. With several
     /// instances on one database, leave it on for one of them only.
     pub commands: Option<bool>,
+    /// Where staff alerts go (signature failures, silence, dead-lettered notices, permission
+    /// errors, a database refusing writes). Not set: they are logged only.
+    #[serde(with = "opt_snowflake")]
+    pub alerts_channel_id: Option<u64>,
+    /// Alert when no verified webhook has arrived for this long. Not set: no silence alert.
+    pub alert_after_silent_minutes: Option<u64>,
 }
 
 impl DiscordConfig {
