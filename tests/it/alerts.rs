@@ -175,3 +175,41 @@ async fn a_database_refusing_writes_is_alerted_once_an_hour() {
     assert_clean(&seen);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_channel_the_bot_may_not_post_in_alerts_its_permission_and_the_notice_given_up() {
+    let discord = FakeDiscord::start().await;
+    let app = app_with(&discord, |_| {}).await;
+    let refused = || crate::support::discord::Scripted::Status(403);
+    discord.script_for(Target::Channel(SALES), [refused(), refused(), refused()]);
+    assert_eq!(app.post(PATH, payhip_sale("TX-1")).await.0, 200);
+    let mut seen = alerts_seen(&discord, 2).await;
+    seen.sort();
+    assert!(
+        seen[0].contains("A notice could not be posted and was given up"),
+        "{seen:?}"
+    );
+    assert!(
+        seen[1].contains(&format!("permission to post in <#{SALES}>")),
+        "{seen:?}"
+    );
+
+    // Two more refused within the hour: said together an hour later.
+    for id in ["TX-2", "TX-3"] {
+        assert_eq!(app.post(PATH, payhip_sale(id)).await.0, 200);
+    }
+    settled(app.store(), WAIT).await;
+    assert_eq!(discord.messages_to(&Target::Channel(ALERTS)).len(), 2);
+    app.advance(HOUR);
+    alerts::check(&app.running.state);
+    let seen = alerts_seen(&discord, 4).await;
+    let later: Vec<_> = seen[2..].iter().collect();
+    assert!(
+        later
+            .iter()
+            .all(|t| t.contains("(2 times since the last alert)")),
+        "{later:?}"
+    );
+    assert_clean(&seen);
+    app.stop().await;
+}
