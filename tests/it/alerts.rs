@@ -213,3 +213,27 @@ async fn a_channel_the_bot_may_not_post_in_alerts_its_permission_and_the_notice_
     assert_clean(&seen);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn a_relayed_store_alerts_its_signature_failures_and_keeps_nothing_apart() {
+    let discord = FakeDiscord::start().await;
+    let app = app_with(&discord, |c| {
+        // Never reached: a refused request is not passed on.
+        c.xsolla_config.forward_url = Some("http://127.0.0.1:9/xsolla".into());
+    })
+    .await;
+    let (body, _) = xsolla_signed("order_paid");
+    let request = axum::http::Request::post("/webhook/xsolla")
+        .header("authorization", "Signature 0000")
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    assert_eq!(app.oneshot(request).await.0, 400);
+    let seen = alerts_seen(&discord, 1).await;
+    assert!(
+        seen[0].contains("**Xsolla**: a webhook failed"),
+        "{}",
+        seen[0]
+    );
+    assert!(app.store().rejected_bodies().await.unwrap().is_empty());
+    app.stop().await;
+}

@@ -274,3 +274,41 @@ async fn replay_rejected_on_the_command_line_takes_a_sale_in_once() {
     assert_eq!(app.store().table_counts().await.unwrap().sales, 1);
     app.stop().await;
 }
+
+#[tokio::test]
+async fn staff_replay_from_discord_with_the_slash_command() {
+    use crate::commands::{connected_bot, run};
+    use integrations_bot::providers::Provider;
+    let bot = connected_bot().await;
+    // A sale refused before the key was fixed, as the quarantine kept it.
+    let payhip = integrations_bot::providers::payhip::Payhip::new(Some(&Secret::new("old")));
+    let now = chrono::Utc::now();
+    let sealed = payhip
+        .quarantine(&Default::default(), &payhip_sale("TX-SLASH"), now)
+        .unwrap();
+    let row = integrations_bot::db::RejectedBody {
+        id: 0,
+        provider: "payhip".into(),
+        headers: "[]".into(),
+        body: sealed.body,
+        received_at: now.timestamp_millis(),
+    };
+    bot.app
+        .store()
+        .keep_rejected(&row, 10, 1 << 20)
+        .await
+        .unwrap();
+
+    let first = run(&bot, 1, "replay-rejected", serde_json::json!([])).await;
+    let text = first.body["content"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("1 taken in, 0 already stored, 0 still refused"),
+        "{}",
+        first.body
+    );
+    let again = run(&bot, 2, "replay-rejected", serde_json::json!([])).await;
+    let text = again.body["content"].as_str().unwrap_or_default();
+    assert!(text.contains("0 taken in"), "{}", again.body);
+    assert_eq!(bot.app.store().table_counts().await.unwrap().sales, 1);
+    bot.app.stop().await;
+}
