@@ -35,10 +35,11 @@ pub async fn intake(
     let event = match provider.parse(headers, body, received_at) {
         Ok(event) => event,
         Err(e @ ProviderError::BadSignature(_)) => {
+            let kept = crate::quarantine::keep(state, provider, headers, body, received_at).await;
             state.alert(Alert::SignatureFailed {
                 provider: provider.display_name(),
+                kept,
             });
-            crate::quarantine::keep(state, provider, headers, body, received_at).await;
             return Err(e.into());
         }
         Err(e) => return Err(e.into()),

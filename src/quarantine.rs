@@ -16,25 +16,25 @@ use crate::intake::{self, IntakeError};
 use crate::providers::{Provider, Sealed, Stored};
 use crate::state::AppState;
 
-/// Keeps a refused request when its provider says it is worth keeping. Never fails the request:
-/// a database that cannot keep it is logged.
+/// Keeps a refused request when its provider says it is worth keeping; true when kept. Never
+/// fails the request: a database that cannot keep it is logged.
 pub async fn keep(
     state: &AppState,
     provider: &dyn Provider,
     headers: &HeaderMap,
     body: &[u8],
     received_at: DateTime<Utc>,
-) {
+) -> bool {
     let limits = &state.config().webhook_config;
     let (max_bodies, max_bytes) = (limits.rejected_bodies_kept, limits.rejected_bytes_kept);
     if max_bodies == 0 || body.len() > max_bytes {
-        return;
+        return false;
     }
     let Some(sealed) = provider.quarantine(headers, body, received_at) else {
-        return;
+        return false;
     };
     if sealed.body.len() > max_bytes {
-        return;
+        return false;
     }
     let row = RejectedBody {
         id: 0,
@@ -43,13 +43,26 @@ pub async fn keep(
         body: sealed.body,
         received_at: received_at.timestamp_millis(),
     };
-    match state.store().keep_rejected(&row, max_bodies, max_bytes).await {
-        Ok(()) => tracing::warn!(
-            provider = provider.name(),
-            "a webhook that looks like a real {} event failed the signature check: kept apart, not counted; if the key changed, set the new one and run `integrations-bot replay-rejected`",
-            provider.display_name()
-        ),
-        Err(e) => tracing::warn!(provider = provider.name(), "a refused webhook could not be kept apart: {e}"),
+    match state
+        .store()
+        .keep_rejected(&row, max_bodies, max_bytes)
+        .await
+    {
+        Ok(()) => {
+            tracing::warn!(
+                provider = provider.name(),
+                "a webhook that looks like a real {} event failed the signature check: kept apart, not counted; if the key changed, set the new one and run `integrations-bot replay-rejected`",
+                provider.display_name()
+            );
+            true
+        }
+        Err(e) => {
+            tracing::warn!(
+                provider = provider.name(),
+                "a refused webhook could not be kept apart: {e}"
+            );
+            false
+        }
     }
 }
 

@@ -87,6 +87,7 @@ pub async fn handle(
         if matches!(e, ProviderError::BadSignature(_)) {
             state.alert(Alert::SignatureFailed {
                 provider: provider.display_name(),
+                kept: false,
             });
         }
         return respond(provider, Err(IntakeError::Rejected(e)));

@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 /// text from a request: only store names, channel ids and counts reach the channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Alert {
-    /// A webhook failed the signature check (the store's display name).
-    SignatureFailed { provider: &'static str },
+    /// A webhook failed the signature check (the store's display name); `kept`: it was kept
+    /// apart for `/replay-rejected`.
+    SignatureFailed { provider: &'static str, kept: bool },
     /// No verified webhook for this many minutes (`discordConfig.alertAfterSilentMinutes`).
     Silent { minutes: u64 },
     /// A notice was given up after its retries (dead-lettered).
@@ -32,7 +33,7 @@ pub enum Key {
 impl Alert {
     pub fn key(&self) -> Key {
         match self {
-            Alert::SignatureFailed { provider } => Key::Signature(provider),
+            Alert::SignatureFailed { provider, .. } => Key::Signature(provider),
             Alert::Silent { .. } => Key::Silent,
             Alert::DeadLettered => Key::DeadLettered,
             Alert::PermissionDenied { channel } => Key::Permission(*channel),
@@ -88,14 +89,19 @@ pub fn text(alert: &Alert, n: u64) -> String {
         String::new()
     };
     match alert {
-        Alert::SignatureFailed { provider } => {
+        Alert::SignatureFailed { provider, kept } => {
             let what = if n > 1 {
                 format!("{n} webhooks failed the signature check and were refused")
             } else {
                 "a webhook failed the signature check and was refused".to_owned()
             };
+            let then = if *kept {
+                ", then run `/replay-rejected` to take in the sales refused meanwhile"
+            } else {
+                ""
+            };
             format!(
-                "⚠️ **{provider}**: {what} (not counted, not posted). If you changed the key or signing secret in {provider}, give the bot the new one and restart it, then run `/replay-rejected` to take in the sales refused meanwhile. If you did not, someone may be sending forged webhooks, and nothing needs doing."
+                "⚠️ **{provider}**: {what} (not counted, not posted). If you changed the key or signing secret in {provider}, give the bot the new one and restart it{then}. If you did not, someone may be sending forged webhooks, and nothing needs doing."
             )
         }
         Alert::Silent { minutes } => format!(
@@ -157,10 +163,18 @@ mod tests {
 
     #[test]
     fn texts_name_counts_and_fixes_and_nothing_else() {
-        let sig = Alert::SignatureFailed { provider: "Payhip" };
+        let sig = Alert::SignatureFailed {
+            provider: "Payhip",
+            kept: true,
+        };
         assert!(text(&sig, 1).contains("a webhook failed"));
         assert!(text(&sig, 37).contains("37 webhooks failed"));
         assert!(text(&sig, 1).contains("/replay-rejected"));
+        let relayed = Alert::SignatureFailed {
+            provider: "Xsolla",
+            kept: false,
+        };
+        assert!(!text(&relayed, 1).contains("/replay-rejected"));
         assert!(text(&Alert::Silent { minutes: 120 }, 1).contains("for 2 hours"));
         assert!(text(&Alert::Silent { minutes: 1440 }, 1).contains("for 1 day"));
         assert!(text(&Alert::Silent { minutes: 90 }, 1).contains("for 90 minutes"));

@@ -234,6 +234,7 @@ async fn a_relayed_store_alerts_its_signature_failures_and_keeps_nothing_apart()
         "{}",
         seen[0]
     );
+    assert!(!seen[0].contains("/replay-rejected"), "nothing to replay");
     assert!(app.store().rejected_bodies().await.unwrap().is_empty());
     app.stop().await;
 }
