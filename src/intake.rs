@@ -1,6 +1,8 @@
 //! The one intake path: verify, translate, route, commit, then answer. The HTTP routes
 //! ([`crate::webhook`]), the relay and `/test` all go through [`intake`], so a sample goes exactly
-//! where a real webhook would. Nothing here talks to Discord.
+//! where a real webhook would. A body refused for its signature may be kept apart
+//! ([`crate::quarantine`]) and [`replay`] takes it in later. Nothing here waits on Discord: an
+//! alert ([`crate::alerts`]) is posted in a task of its own.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -45,7 +47,8 @@ pub async fn intake(
         Err(e) => return Err(e.into()),
     };
     let taken = take_in(state, provider, body, received_at, event).await;
-    if taken.is_ok() {
+    // An unsigned test is anyone's to send: it does not end a silence.
+    if matches!(taken, Ok((Stored::New | Stored::Duplicate, _))) {
         state.alerts().webhook_arrived(state.clock().instant());
     }
     taken
@@ -109,7 +112,8 @@ async fn take_in(
     let event = new.event.clone();
     let not_counted = new.not_counted.clone();
     let inserted = state.writer().insert(new).await.inspect_err(|e| {
-        if !e.is_input() {
+        // A writer gone is the app stopping, not the database refusing.
+        if !e.is_input() && !matches!(e, DbError::WriterGone) {
             state.alert(Alert::DatabaseRefused);
         }
     })?;
