@@ -17,6 +17,7 @@ pub mod lemonsqueezy;
 pub mod lenient;
 pub mod payhip;
 pub mod registry;
+pub mod seal;
 pub mod stripe;
 pub mod xsolla;
 
@@ -139,9 +140,9 @@ pub trait Provider: Send + Sync + 'static {
     /// A request whose signature did not verify, in the form the quarantine keeps, when its body
     /// is this store's event all the same (it translates): a seller who changed the key in the
     /// store and not in the bot loses no sale. `None`: not worth keeping. Pure; never verifies,
-    /// and its answer is used for nothing but keeping the body apart. A store whose secret
-    /// travels in the request itself (a token) keeps nothing: a request sent with the new
-    /// token would put that token in the database.
+    /// and its answer is used for nothing but keeping the body apart. A value that would let a
+    /// reader forge webhooks (a token, Payhip's signature) is kept only sealed
+    /// ([`seal`]), so a request sent with the new secret does not put it in the database.
     fn quarantine(
         &self,
         _headers: &HeaderMap,

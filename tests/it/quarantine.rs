@@ -168,8 +168,11 @@ async fn the_quarantine_keeps_the_newest_within_its_count_and_bytes() {
 
 /// Posts `body` to `path` with one header.
 async fn post_signed(app: &TestApp, path: &str, header: (&str, &str), body: Vec<u8>) -> u16 {
-    let request = axum::http::Request::post(path)
-        .header("content-type", "application/json")
+    let mut request = axum::http::Request::post(path);
+    if header.0 != "content-type" {
+        request = request.header("content-type", "application/json");
+    }
+    let request = request
         .header(header.0, header.1)
         .body(axum::body::Body::from(body))
         .unwrap();
@@ -311,4 +314,52 @@ async fn staff_replay_from_discord_with_the_slash_command() {
     assert!(text.contains("0 taken in"), "{}", again.body);
     assert_eq!(bot.app.store().table_counts().await.unwrap().sales, 1);
     bot.app.stop().await;
+}
+
+#[tokio::test]
+async fn token_stores_keep_their_new_token_only_sealed_and_are_replayed_with_it() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let old = |env: &mut integrations_bot::config::Environment| {
+        for name in ["GUMROAD_WEBHOOK_TOKEN", "KOFI_VERIFICATION_TOKEN"] {
+            env.secrets
+                .stores
+                .set(name, Some(Secret::new("the-old-token")));
+        }
+    };
+    let app = TestApp::start_with(dir, &url, sales_channel, old).await;
+    let form = "application/x-www-form-urlencoded";
+    let gumroad = format!("/webhook/gumroad?token={GUMROAD_TOKEN}");
+    let status = post_signed(&app, &gumroad, ("content-type", form), gumroad_form("sale")).await;
+    assert_eq!(status, 401);
+    let kofi = kofi_form("shop_order", KOFI_TOKEN);
+    assert_eq!(
+        post_signed(&app, "/webhook/kofi", ("content-type", form), kofi).await,
+        401
+    );
+    let kept_rows = kept(&app).await;
+    let which: Vec<_> = kept_rows.iter().map(|r| r.provider.clone()).collect();
+    assert_eq!(kept_rows.len(), 2, "{which:?}");
+    for row in &kept_rows {
+        let all = format!("{} {}", row.headers, String::from_utf8_lossy(&row.body));
+        assert!(
+            !all.contains(GUMROAD_TOKEN) && !all.contains(KOFI_TOKEN),
+            "{all}"
+        );
+    }
+    let dir = app.stop().await;
+
+    let app = app_on(dir, &url, &discord, PAYHIP_KEY, |_| {}).await;
+    let done = replay(&app.running.state).await.unwrap();
+    assert_eq!(done.taken_in, 2, "{done:?}");
+    assert!(kept(&app).await.is_empty());
+    assert_eq!(
+        replay(&app.running.state).await.unwrap(),
+        Replayed::default()
+    );
+    discord
+        .wait_for_messages_to(&Target::Channel(SALES), 2, WAIT)
+        .await;
+    app.stop().await;
 }

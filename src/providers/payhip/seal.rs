@@ -1,15 +1,13 @@
 //! Payhip's signature is the hash of an API key that never changes: kept in the quarantine it
-//! would let whoever reads the database forge webhooks. A refused body is kept with its
-//! signature replaced by a hash of it, and the signature is put back at replay only where the
-//! current key hashes to the same: a body sealed under another key stays refused.
+//! would let whoever reads the database forge webhooks, so it is sealed
+//! ([`crate::providers::seal`]): a body sealed under another key stays refused.
 
 use chrono::{DateTime, Utc};
 
 use super::translate::{translate, Envelope};
 use super::{lenient, LEGACY_KIND};
-use crate::providers::{json_object, sha256_hex};
-
-const SEAL_PREFIX: &str = "sealed-sha256:";
+use crate::providers::json_object;
+use crate::providers::seal as sealing;
 
 /// `body` with its signature sealed, when it is a Payhip event (it translates) signed with
 /// some key (a 64-digit lowercase hex signature). Pure.
@@ -24,32 +22,26 @@ pub fn seal(body: &[u8], received_at: DateTime<Utc>) -> Option<Vec<u8>> {
     let kind = envelope.kind.unwrap_or_else(|| LEGACY_KIND.to_owned());
     translate(&kind, &value, body, received_at).ok()?;
     let text = std::str::from_utf8(body).ok()?;
-    let sealed = text.replace(&signature, &sealed(&signature));
+    let sealed = sealing::seal(text, &signature)?;
     // A signature written with JSON escapes is not found as text: such a body is not kept
     // rather than kept with its signature.
     let check: Envelope = lenient::parse(&json_object(sealed.as_bytes()).ok()?).ok()?;
     check
         .signature
-        .is_some_and(|s| s.starts_with(SEAL_PREFIX))
+        .is_some_and(|s| s == sealing::sealed(&signature))
         .then(|| sealed.into_bytes())
 }
 
 /// `body` with the seal of `expected` (the current signature) put back as `expected`; a body
 /// sealed under another key is returned unchanged, and fails the signature check.
 pub fn unseal(body: &[u8], expected: &str) -> Vec<u8> {
-    match std::str::from_utf8(body) {
-        Ok(text) => text.replace(&sealed(expected), expected).into_bytes(),
-        Err(_) => body.to_vec(),
-    }
-}
-
-fn sealed(signature: &str) -> String {
-    format!("{SEAL_PREFIX}{}", sha256_hex(signature.as_bytes()))
+    sealing::unseal_bytes(body, expected)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::providers::sha256_hex;
     use serde_json::json;
 
     fn sale(signature: &str) -> Vec<u8> {
