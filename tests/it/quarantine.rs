@@ -85,11 +85,14 @@ async fn a_key_fixed_after_twenty_refused_sales_takes_each_in_once() {
     );
     let second = replay(&app.running.state).await.unwrap();
     assert_eq!(second, Replayed::default(), "nothing left to replay");
-    discord
-        .wait_for_messages_to(&Target::Channel(SALES), 20, WAIT)
-        .await;
+    let sales = Target::Channel(SALES);
+    discord.wait_for_sales_to(&sales, 20, WAIT).await;
     settled(app.store(), WAIT).await;
-    assert_eq!(discord.messages_to(&Target::Channel(SALES)).len(), 20);
+    let mut announced = discord.sale_ids_to(&sales);
+    announced.sort();
+    let mut expected: Vec<String> = (0..20).map(|i| format!("TX-{i}")).collect();
+    expected.sort();
+    assert_eq!(announced, expected, "each sale announced once");
     assert_eq!(app.store().table_counts().await.unwrap().sales, 20);
     assert!(kept(&app).await.is_empty());
     // The store's own retry of a replayed sale is a duplicate, not a second sale.
@@ -97,7 +100,7 @@ async fn a_key_fixed_after_twenty_refused_sales_takes_each_in_once() {
     assert_eq!(status, 200);
     settled(app.store(), WAIT).await;
     assert_eq!(app.store().table_counts().await.unwrap().sales, 20);
-    assert_eq!(discord.messages_to(&Target::Channel(SALES)).len(), 20);
+    assert_eq!(discord.sale_ids_to(&sales).len(), 20);
     app.stop().await;
 }
 
@@ -217,7 +220,7 @@ async fn header_signed_stores_are_replayed_too_and_stripe_against_its_arrival_ti
     assert_eq!(done.taken_in, 3, "{done:?}");
     assert_eq!(app.store().table_counts().await.unwrap().sales, 3);
     discord
-        .wait_for_messages_to(&Target::Channel(SALES), 3, WAIT)
+        .wait_for_sales_to(&Target::Channel(SALES), 3, WAIT)
         .await;
     app.stop().await;
 }
@@ -270,10 +273,10 @@ async fn replay_rejected_on_the_command_line_takes_a_sale_in_once() {
     // The bot, started again, announces the sale once.
     let app = app_on(dir, &url, &discord, PAYHIP_KEY, |_| {}).await;
     discord
-        .wait_for_messages_to(&Target::Channel(SALES), 1, WAIT)
+        .wait_for_sales_to(&Target::Channel(SALES), 1, WAIT)
         .await;
     settled(app.store(), WAIT).await;
-    assert_eq!(discord.messages_to(&Target::Channel(SALES)).len(), 1);
+    assert_eq!(discord.sale_ids_to(&Target::Channel(SALES)), ["TX-CLI"]);
     assert_eq!(app.store().table_counts().await.unwrap().sales, 1);
     app.stop().await;
 }
@@ -359,7 +362,7 @@ async fn token_stores_keep_their_new_token_only_sealed_and_are_replayed_with_it(
         Replayed::default()
     );
     discord
-        .wait_for_messages_to(&Target::Channel(SALES), 2, WAIT)
+        .wait_for_sales_to(&Target::Channel(SALES), 2, WAIT)
         .await;
     app.stop().await;
 }
