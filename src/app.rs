@@ -173,6 +173,8 @@ pub async fn start_with_clock(
         .cloned()
         .collect();
     outbox::log_routing(&config, &in_use);
+    state.alerts().connect(rest.clone());
+    tokio::spawn(crate::alerts::watch(state.clone(), shutdown.child_token()));
     let worker = Worker::new(state.clone(), rest);
     if worker.preview() {
         tracing::warn!("no DISCORD_TOKEN: channel notices are printed here instead of posted (preview mode); webhook URLs are still posted");

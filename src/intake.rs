@@ -1,12 +1,15 @@
 //! The one intake path: verify, translate, route, commit, then answer. The HTTP routes
 //! ([`crate::webhook`]), the relay and `/test` all go through [`intake`], so a sample goes exactly
-//! where a real webhook would. Nothing here talks to Discord.
+//! where a real webhook would. A body refused for its signature may be kept apart
+//! ([`crate::quarantine`]) and [`replay`] takes it in later. Nothing here waits on Discord: an
+//! alert ([`crate::alerts`]) is posted in a task of its own.
 
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
+use crate::alerts::Alert;
 use crate::bounds;
 use crate::db::{DbError, Inserted, NewEvent};
 use crate::outbox;
@@ -31,7 +34,47 @@ pub async fn intake(
     body: &[u8],
 ) -> Result<(Stored, crate::domain::Event), IntakeError> {
     let received_at = state.clock().now();
-    let mut event = provider.parse(headers, body, received_at)?;
+    let event = match provider.parse(headers, body, received_at) {
+        Ok(event) => event,
+        Err(e @ ProviderError::BadSignature(_)) => {
+            let kept = crate::quarantine::keep(state, provider, headers, body, received_at).await;
+            state.alert(Alert::SignatureFailed {
+                provider: provider.display_name(),
+                kept,
+            });
+            return Err(e.into());
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let taken = take_in(state, provider, body, received_at, event).await;
+    // An unsigned test is anyone's to send: it does not end a silence.
+    if matches!(taken, Ok((Stored::New | Stored::Duplicate, _))) {
+        state.alerts().webhook_arrived(state.clock().instant());
+    }
+    taken
+}
+
+/// The intake path for a body kept by [`crate::quarantine`], verified again now with the
+/// current secrets as of when it first arrived (`received_at`, which Stripe's five-minute
+/// tolerance is measured against). A body refused again is not kept twice.
+pub async fn replay(
+    state: &AppState,
+    provider: &dyn Provider,
+    headers: &HeaderMap,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+) -> Result<(Stored, crate::domain::Event), IntakeError> {
+    let event = provider.parse(headers, body, received_at)?;
+    take_in(state, provider, body, received_at, event).await
+}
+
+async fn take_in(
+    state: &AppState,
+    provider: &dyn Provider,
+    body: &[u8],
+    received_at: chrono::DateTime<chrono::Utc>,
+    mut event: crate::domain::Event,
+) -> Result<(Stored, crate::domain::Event), IntakeError> {
     bounds::clean(&mut event);
     let config = state.config();
     let settings = provider.settings(&config);
@@ -68,7 +111,13 @@ pub async fn intake(
     };
     let event = new.event.clone();
     let not_counted = new.not_counted.clone();
-    let stored = match state.writer().insert(new).await? {
+    let inserted = state.writer().insert(new).await.inspect_err(|e| {
+        // A writer gone is the app stopping, not the database refusing.
+        if !e.is_input() && !matches!(e, DbError::WriterGone) {
+            state.alert(Alert::DatabaseRefused);
+        }
+    })?;
+    let stored = match inserted {
         Inserted::New { .. } => Stored::New,
         Inserted::Duplicate => Stored::Duplicate,
     };

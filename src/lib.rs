@@ -4,7 +4,8 @@
 //! Imports point down this list, toward [`domain`].
 //!
 //! - [`app`]: start-up wiring and orderly shutdown (the only place besides [`cli`] using `anyhow`).
-//! - [`cli`]: the command line: `run`, `check-config`, `invite`, `simulate`, `stats`, `import-js`.
+//! - [`cli`]: the command line: `run`, `check-config`, `invite`, `simulate`, `stats`, `import-js`,
+//!   `replay-rejected`.
 //! - [`telemetry`]: the log subscriber and the request span (method, route, status, latency).
 //! - [`serve`]: the HTTP server: connection cap, header/body/idle timeouts, bounded shutdown.
 //! - [`check`]: `check-config`: every problem between the files and a posted notice, said once.
@@ -14,7 +15,10 @@
 //! - [`reload`]: hot reload of config.json and `/config set`, refusing changes that would
 //!   silence every notice.
 //! - [`discord`]: the gateway, the slash commands and the REST client.
+//! - [`alerts`]: rate-limited alerts to a staff channel, posted past the outbox.
 //! - [`intake`]: the one intake path of every entry point: verify, translate, route, commit, answer.
+//! - [`quarantine`]: webhooks refused for their signature that look like a sale, kept apart for
+//!   `replay-rejected`.
 //! - [`outbox`]: durable delivery of notices and role changes: routing, the worker, leases and
 //!   retries.
 //! - [`roles`]: Discord roles for buyers: which purchase gives which roles and what takes them
@@ -42,6 +46,7 @@
 // is crate-wide, so it cannot be allowed on those two modules alone.
 #![allow(clippy::duplicate_mod)]
 
+pub mod alerts;
 pub mod app;
 pub mod bounds;
 pub mod check;
@@ -57,6 +62,7 @@ pub mod metrics;
 pub mod notice;
 pub mod outbox;
 pub mod providers;
+pub mod quarantine;
 pub mod relay;
 pub mod reload;
 pub mod roles;

@@ -28,8 +28,9 @@ use axum::Json;
 use chrono::Utc;
 use serde_json::json;
 
+use crate::alerts::Alert;
 use crate::intake::{intake, log_safe, respond, IntakeError};
-use crate::providers::Provider;
+use crate::providers::{Provider, ProviderError};
 use crate::state::AppState;
 
 /// How long the game server may take by default: well inside the time a webhook sender waits.
@@ -80,7 +81,15 @@ pub async fn handle(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> Response {
+    // A refused request is not kept apart for replay here (see `crate::quarantine`): a replay
+    // would record what the game server never accepted.
     if let Err(e) = provider.parse(headers, body, Utc::now()) {
+        if matches!(e, ProviderError::BadSignature(_)) {
+            state.alert(Alert::SignatureFailed {
+                provider: provider.display_name(),
+                kept: false,
+            });
+        }
         return respond(provider, Err(IntakeError::Rejected(e)));
     }
     let relayed = provider.relayed_headers();

@@ -30,6 +30,7 @@ struct Inner {
     /// Signed webhooks kept raw because they could not be read in full (see `Detail::Unreadable`).
     unreadable: AtomicU64,
     claim_limiter: crate::roles::ClaimLimiter,
+    alerts: crate::alerts::Alerts,
     license_api: crate::roles::payhip_api::LicenseApi,
 }
 
@@ -102,6 +103,7 @@ impl AppState {
                 unsigned_tests: UnsignedTests::default(),
                 unreadable: AtomicU64::new(0),
                 claim_limiter: crate::roles::ClaimLimiter::default(),
+                alerts: crate::alerts::Alerts::default(),
                 license_api,
             }),
         }
@@ -174,6 +176,16 @@ impl AppState {
 
     pub fn license_api(&self) -> &crate::roles::payhip_api::LicenseApi {
         &self.inner.license_api
+    }
+
+    /// The rate limits and silence watch of [`crate::alerts`]; see [`AppState::alert`].
+    pub fn alerts(&self) -> &crate::alerts::Alerts {
+        &self.inner.alerts
+    }
+
+    /// When the app started, on its clock.
+    pub fn started(&self) -> Instant {
+        self.inner.started
     }
 
     pub fn uptime(&self) -> std::time::Duration {

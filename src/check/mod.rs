@@ -75,6 +75,14 @@ pub async fn check(settings: &Settings) -> Report {
             route(config, kind)
         ));
     }
+    report
+        .summary
+        .push(match config.discord_config.alerts_channel_id {
+            Some(id) => format!("alerts: channel {id}"),
+            None => {
+                "alerts: logged only (set discordConfig.alertsChannelId to have them posted)".into()
+            }
+        });
     report.summary.extend(public_url::lines(config, &providers));
     roles::add(settings, &mut report);
     report

@@ -24,6 +24,7 @@ macro_rules! err {
 
 use crate::config::{Config, ConfigError, Environment, Settings};
 
+mod replay;
 mod simulate;
 use simulate::simulate;
 
@@ -91,6 +92,10 @@ pub enum Command {
         /// The JavaScript bot's database file, e.g. ../old-bot/sales.db.
         path: PathBuf,
     },
+    /// Verify again, with the secrets as they are now, the webhooks refused for their signature
+    /// that looked like a store's event (kept apart, never counted), and take in those that now
+    /// pass: each once, however often this runs. For after changing a store's key or secret.
+    ReplayRejected,
     /// Send a realistic test event to the running bot's own endpoint and show the answer. The
     /// notice is posted marked TEST and never counted in stats.
     Simulate {
@@ -151,6 +156,10 @@ async fn dispatch(mut cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ImportJs { path } => {
             let settings = load_settings(&cli.config)?;
             import_js(&settings, &path).await
+        }
+        Command::ReplayRejected => {
+            let settings = load_settings(&cli.config)?;
+            replay::replay_rejected(settings).await
         }
         Command::Simulate { event, url } => {
             let settings = load_settings(&cli.config)?;

@@ -52,6 +52,12 @@ pub struct DiscordConfig {
     /// Whether this instance connects to the gateway and answers slash commands. With several
     /// instances on one database, leave it on for one of them only.
     pub commands: Option<bool>,
+    /// Where staff alerts go (signature failures, silence, dead-lettered notices, permission
+    /// errors, a database refusing writes). Not set: they are logged only.
+    #[serde(with = "opt_snowflake")]
+    pub alerts_channel_id: Option<u64>,
+    /// Alert when no verified webhook has arrived for this long. Not set: no silence alert.
+    pub alert_after_silent_minutes: Option<u64>,
 }
 
 impl DiscordConfig {
@@ -166,6 +172,11 @@ pub struct WebhookConfig {
     pub body_timeout_seconds: u64,
     /// How long a kept-alive connection may wait for its next request.
     pub idle_timeout_seconds: u64,
+    /// Webhooks refused for their signature that are a store's event all the same are kept
+    /// apart, at most this many (the newest) and this many bytes in all, for
+    /// `integrations-bot replay-rejected`. 0 keeps none.
+    pub rejected_bodies_kept: usize,
+    pub rejected_bytes_kept: usize,
 }
 
 impl WebhookConfig {
@@ -193,6 +204,8 @@ impl Default for WebhookConfig {
             header_timeout_seconds: 10,
             body_timeout_seconds: 10,
             idle_timeout_seconds: 30,
+            rejected_bodies_kept: 200,
+            rejected_bytes_kept: 2 * 1024 * 1024,
         }
     }
 }

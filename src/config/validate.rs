@@ -90,6 +90,12 @@ impl Config {
                 }
             }
         }
+        if self.discord_config.alert_after_silent_minutes == Some(0) {
+            bad(
+                "discordConfig.alertAfterSilentMinutes",
+                "expected a number of minutes of at least 1, or no key for no silence alert".into(),
+            );
+        }
         if let Some(tz) = &self.discord_config.timezone {
             if tz.parse::<chrono_tz::Tz>().is_err() {
                 bad(
@@ -190,6 +196,13 @@ impl Config {
             out.push(format!(
                 "webhookConfig.webhookURL: expected the address stores reach the bot at, like \"https://sales.example.com\", found {url:?}; no public webhook URL can be shown"
             ));
+        }
+        let dc = &self.discord_config;
+        if dc.alert_after_silent_minutes.is_some() && dc.alerts_channel_id.is_none() {
+            out.push(
+                "discordConfig.alertAfterSilentMinutes is set but discordConfig.alertsChannelId is not: alerts are only logged"
+                    .into(),
+            );
         }
         if self.payhip_config.webhook_path.is_some() {
             out.push(

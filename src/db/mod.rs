@@ -44,6 +44,7 @@ mod claims;
 pub mod model;
 mod outbox;
 mod postgres;
+mod rejected;
 mod reports;
 pub mod rollup;
 mod sqlite;

@@ -130,3 +130,26 @@ pub struct MetricCounts {
     pub refunds: i64,
     pub outbox: OutboxCounts,
 }
+
+/// A webhook refused for its signature, kept apart (see `crate::quarantine`). `headers` is a
+/// JSON array of `[name, value]` pairs. Its `Debug` shows sizes only: the body holds buyer data.
+#[derive(Clone)]
+pub struct RejectedBody {
+    pub id: i64,
+    pub provider: String,
+    pub headers: String,
+    pub body: Vec<u8>,
+    /// Unix milliseconds.
+    pub received_at: i64,
+}
+
+impl std::fmt::Debug for RejectedBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RejectedBody")
+            .field("id", &self.id)
+            .field("provider", &self.provider)
+            .field("bytes", &self.body.len())
+            .field("received_at", &self.received_at)
+            .finish_non_exhaustive()
+    }
+}

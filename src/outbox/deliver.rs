@@ -206,6 +206,7 @@ impl Inner {
                     .await
             }
             (PostError::Unauthorized, Destination::Webhook(_)) | (PostError::Refused { .. }, _) => {
+                self.state.alert_post_refused(&error, destination);
                 let hint = fix_hint(destination, &error);
                 self.give_up(token, group, &format!("{text}. {hint}")).await
             }
@@ -276,6 +277,7 @@ impl Inner {
         let to = Destination::parse(&row.destination)
             .map_or_else(|| "an unreadable destination".to_owned(), |d| d.to_string());
         tracing::error!(notice = row.id, notices = group.len(), event = row.event_id, to = %to, "notice dead-lettered: {why}");
+        self.state.alert(crate::alerts::Alert::DeadLettered);
         Ok(Flow::Next)
     }
 

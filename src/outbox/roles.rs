@@ -223,6 +223,8 @@ impl Inner {
                 Ok(Flow::Next)
             }
             Err(PostError::Refused { code, .. }) if code == MISSING_PERMISSIONS => {
+                self.state
+                    .alert(crate::alerts::Alert::PermissionDenied { channel: None });
                 let why = format!(
                     "Discord refused to change the role {role} (403, Missing Permissions): give the bot Manage Roles and move the bot's role above the role {role} in Server Settings → Roles, then use /claim again"
                 );

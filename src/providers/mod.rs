@@ -17,6 +17,7 @@ pub mod lemonsqueezy;
 pub mod lenient;
 pub mod payhip;
 pub mod registry;
+pub mod seal;
 pub mod stripe;
 pub mod xsolla;
 
@@ -40,6 +41,38 @@ pub enum Stored {
     Duplicate,
     /// Answered but deliberately not kept: an unsigned test anyone could have sent.
     NotKept,
+}
+
+/// A webhook refused for its signature, in the form the quarantine keeps it (see
+/// [`crate::quarantine`]): the body and only the headers that carry its signature. `Debug` shows
+/// sizes only, since the body holds buyer data.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sealed")
+            .field("headers", &self.headers.len())
+            .field("bytes", &self.body.len())
+            .finish()
+    }
+}
+
+/// The headers of `names` that `headers` has, for a [`Sealed`] body; `None` unless the first
+/// one (the signature) is there, since a request without it was never signed by the store.
+pub fn signature_headers(headers: &HeaderMap, names: &[&str]) -> Option<Vec<(String, String)>> {
+    let kept: Vec<(String, String)> = names
+        .iter()
+        .filter_map(|n| {
+            let value = headers.get(*n)?.to_str().ok()?;
+            Some(((*n).to_owned(), value.to_owned()))
+        })
+        .collect();
+    let first = names.first()?;
+    kept.iter().any(|(n, _)| n == first).then_some(kept)
 }
 
 /// A reply: status plus an optional JSON body.
@@ -102,6 +135,27 @@ pub trait Provider: Send + Sync + 'static {
     /// the store's signature, so the other server verifies the request exactly as the bot did.
     fn relayed_headers(&self) -> &'static [&'static str] {
         &["authorization", "content-type"]
+    }
+
+    /// A request whose signature did not verify, in the form the quarantine keeps, when its body
+    /// is this store's event all the same (it translates): a seller who changed the key in the
+    /// store and not in the bot loses no sale. `None`: not worth keeping. Pure; never verifies,
+    /// and its answer is used for nothing but keeping the body apart. A value that would let a
+    /// reader forge webhooks (a token, Payhip's signature) is kept only sealed
+    /// ([`seal`]), so a request sent with the new secret does not put it in the database.
+    fn quarantine(
+        &self,
+        _headers: &HeaderMap,
+        _body: &[u8],
+        _received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        None
+    }
+
+    /// A kept body as it is verified again, with the current secret (the inverse of whatever
+    /// [`Provider::quarantine`] hid). Pure.
+    fn unseal(&self, sealed: Sealed) -> Sealed {
+        sealed
     }
 
     /// Logged once at start-up when the provider cannot verify anything yet.

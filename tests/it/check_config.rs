@@ -77,6 +77,34 @@ fn a_sound_setup_is_ok() {
 }
 
 #[test]
+fn alerts_are_said_where_they_go_and_a_silence_of_zero_is_refused() {
+    let c = check(
+        &format!(
+            r#"{{ "discordConfig": {{ {CHANNELS}, "alertsChannelId": "999", "alertAfterSilentMinutes": 1440 }},
+                 "webhookConfig": {{ "rejectedBodiesKept": 50, "rejectedBytesKept": 100000 }} }}"#
+        ),
+        &KEY,
+    );
+    assert!(c.ok, "{}{}", c.stdout, c.stderr);
+    assert!(
+        c.stdout.contains(
+            "  alerts: channel 999
+"
+        ),
+        "{}",
+        c.stdout
+    );
+    let c = check(
+        &format!(r#"{{ "discordConfig": {{ {CHANNELS}, "alertAfterSilentMinutes": 0 }} }}"#),
+        &KEY,
+    );
+    assert_one_problem(
+        &c,
+        "discordConfig.alertAfterSilentMinutes: expected a number of minutes of at least 1, or no key for no silence alert",
+    );
+}
+
+#[test]
 fn a_misspelt_key_is_named_with_the_key_it_should_be() {
     let c = check(
         r#"{ "discordConfig": { "salesChanelId": "111", "refundsChannelId": "222", "subscriptionsChannelId": "333" } }"#,

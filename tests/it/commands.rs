@@ -138,6 +138,7 @@ async fn the_bot_identifies_with_plain_intents_and_registers_admin_only_commands
         "help",
         "botinfo",
         "ping",
+        "replay-rejected",
     ] {
         assert!(
             names.contains(&expected),

@@ -3,6 +3,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod alerts;
 mod check_config;
 mod cli;
 mod coalesce;
@@ -27,6 +28,7 @@ mod outbox_steps;
 mod payhip_legacy;
 mod postgres;
 mod process;
+mod quarantine;
 mod relay;
 mod reload;
 mod replies;

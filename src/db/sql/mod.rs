@@ -9,6 +9,7 @@ mod claims_lookup;
 mod events;
 mod outbox;
 mod purchases;
+mod rejected;
 mod reports;
 
 pub(crate) use claims::*;
@@ -16,6 +17,7 @@ pub(crate) use claims_lookup::*;
 pub(crate) use events::write_round;
 pub(crate) use outbox::*;
 pub(crate) use purchases::risk_counts;
+pub(crate) use rejected::*;
 pub(crate) use reports::*;
 
 use super::Db;

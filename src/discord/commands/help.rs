@@ -15,6 +15,7 @@ pub async fn help(ctx: Context<'_>) -> Result<(), CommandError> {
 **/config show** (or **/configoptions**) · **/config set** `key value`: view or change settings.
 **/botinfo**: version, uptime and delivery health.
 **/ping**: gateway heartbeat and API round trip.
+**/replay-rejected**: after changing a store's key, take in the sales refused for their signature meanwhile (each once).
 **/claim** `license_key` or `order_id email`: buyers get the Discord role of their purchase (any member may use it).
 **/claims lookup** · **/claims unbind** `order_id` or `member`: who claimed a purchase; unlink it.
 Answers are private unless you pass `public: true`.";

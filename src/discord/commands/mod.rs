@@ -14,6 +14,7 @@ mod config;
 mod export;
 mod help;
 mod ping;
+mod replay;
 mod sales;
 mod stats;
 mod test;
@@ -24,6 +25,7 @@ pub use config::{config, config_set, config_show, configoptions};
 pub use export::export;
 pub use help::help;
 pub use ping::ping;
+pub use replay::replay_rejected;
 pub use sales::sales;
 pub use stats::stats;
 pub use test::test;
@@ -60,6 +62,7 @@ pub fn all() -> Vec<poise::Command<AppState, CommandError>> {
         help(),
         botinfo(),
         ping(),
+        replay_rejected(),
     ]
 }
 

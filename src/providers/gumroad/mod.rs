@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use super::kept::{self, Known};
 use super::registry::Store;
-use super::{query_param, Provider, ProviderError};
+use super::{query_param, seal, Provider, ProviderError, Sealed, QUERY_HEADER};
 use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
@@ -91,6 +91,54 @@ impl Provider for Gumroad {
     /// The token is the bot's own; the other server gets the ping without it.
     fn relayed_headers(&self) -> &'static [&'static str] {
         &["content-type"]
+    }
+
+    /// Kept with its token sealed ([`seal`]) and nothing else of the URL: the token is the
+    /// seller's secret, and a ping sent with a new one would otherwise put it in the database.
+    fn quarantine(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        let given = query_param(headers, "token")?;
+        let content_type = headers
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let json = content_type.is_some_and(|ct| ct.contains("json"));
+        let fields = fields::Fields::parse(body, json).ok()?;
+        translate::translate(&fields, received_at).ok()?;
+        let mut kept = vec![(
+            QUERY_HEADER.to_owned(),
+            format!("token={}", seal::seal(&given, &given)?),
+        )];
+        if let Some(ct) = content_type {
+            kept.push(("content-type".to_owned(), ct.to_owned()));
+        }
+        Some(Sealed {
+            headers: kept,
+            body: body.to_vec(),
+        })
+    }
+
+    fn unseal(&self, sealed: Sealed) -> Sealed {
+        let Some(token) = &self.token else {
+            return sealed;
+        };
+        let encoded: String = form_urlencoded::byte_serialize(token.expose().as_bytes()).collect();
+        let headers = sealed
+            .headers
+            .into_iter()
+            .map(|(name, value)| {
+                let value = if name == QUERY_HEADER {
+                    value.replace(&seal::sealed(token.expose()), &encoded)
+                } else {
+                    value
+                };
+                (name, value)
+            })
+            .collect();
+        Sealed { headers, ..sealed }
     }
 
     fn parse(

@@ -181,3 +181,28 @@ fn json_pings_read_like_forms_and_unreadable_ones_are_kept() {
     let broken = g.parse(&h, b"{not json", Utc::now()).unwrap();
     assert!(matches!(broken.detail, Detail::Unreadable(_)));
 }
+
+#[test]
+fn a_ping_with_a_new_token_is_kept_with_the_token_sealed_and_restored_by_it() {
+    let at = Utc::now();
+    let new = "my-new-gumroad-token";
+    let h = headers(Some(&format!("token={new}&other=1")));
+    let kept = gumroad(None)
+        .quarantine(&h, &fixture("sale"), at)
+        .expect("a Gumroad sale");
+    assert!(kept.headers.iter().all(|(_, v)| !v.contains(new)));
+    let fixed = Gumroad::new(Some(&Secret::new(new)), None);
+    let unsealed = fixed.unseal(kept.clone());
+    let mut map = HeaderMap::new();
+    for (n, v) in &unsealed.headers {
+        map.insert(
+            axum::http::HeaderName::from_bytes(n.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    assert!(fixed.parse(&map, &unsealed.body, at).is_ok());
+    assert_eq!(gumroad(None).unseal(kept.clone()), kept);
+    assert!(gumroad(None)
+        .quarantine(&headers(Some("other=1")), &fixture("sale"), at)
+        .is_none());
+}

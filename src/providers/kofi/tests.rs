@@ -128,3 +128,24 @@ fn amounts_are_never_rounded_and_the_examples_transaction_id_is_not_shared() {
         .unwrap();
     assert_eq!(e.external_id, "6f1c2d3e-4a5b-4c6d-8e7f-901a2b3c4d5e");
 }
+
+#[test]
+fn a_post_with_a_new_token_is_kept_with_the_token_sealed_and_restored_by_it() {
+    let at = Utc::now();
+    let new = "aaaabbbb-cccc-dddd-eeee-ffff00001111";
+    let body = form(fixture("shop_order"), new);
+    let kept = kofi()
+        .quarantine(&HeaderMap::new(), &body, at)
+        .expect("a Ko-fi payment");
+    assert!(!String::from_utf8_lossy(&kept.body).contains(new));
+    let unsealed = Kofi::new(Some(&Secret::new(new))).unseal(kept.clone());
+    assert_eq!(unsealed.body, body);
+    assert_eq!(
+        kofi().unseal(kept.clone()),
+        kept,
+        "the old token does not unseal it"
+    );
+    assert!(kofi()
+        .quarantine(&HeaderMap::new(), b"data=%7B%7D", at)
+        .is_none());
+}

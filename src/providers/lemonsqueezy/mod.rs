@@ -12,7 +12,7 @@ use subtle::ConstantTimeEq;
 
 use super::kept::{self, Known};
 use super::registry::Store;
-use super::{json_object, Provider, ProviderError};
+use super::{json_object, Provider, ProviderError, Sealed};
 use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
@@ -75,6 +75,21 @@ impl Provider for LemonSqueezy {
 
     fn relayed_headers(&self) -> &'static [&'static str] {
         &["x-signature", "x-event-name", "content-type"]
+    }
+
+    fn quarantine(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        let kept = super::signature_headers(headers, &["x-signature", "x-event-name"])?;
+        let event_name = headers.get("x-event-name").and_then(|v| v.to_str().ok());
+        translate(&json_object(body).ok()?, event_name, body, received_at).ok()?;
+        Some(Sealed {
+            headers: kept,
+            body: body.to_vec(),
+        })
     }
 
     fn parse(

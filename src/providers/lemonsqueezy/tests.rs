@@ -169,3 +169,18 @@ fn a_signed_body_that_cannot_be_read_is_kept_raw() {
         assert!(matches!(e.detail, Detail::Unreadable(_)), "{v}: {e:?}");
     }
 }
+
+#[test]
+fn a_refused_order_is_kept_with_its_signature_and_junk_is_not() {
+    let body = fixture("order_created");
+    let mut h = HeaderMap::new();
+    h.insert("x-signature", "0123".parse().unwrap());
+    let kept = lemon()
+        .quarantine(&h, &body, Utc::now())
+        .expect("a Lemon Squeezy order");
+    assert_eq!(kept.headers, vec![("x-signature".into(), "0123".into())]);
+    assert!(lemon()
+        .quarantine(&HeaderMap::new(), &body, Utc::now())
+        .is_none());
+    assert!(lemon().quarantine(&h, b"{}", Utc::now()).is_none());
+}

@@ -7,11 +7,12 @@ use chrono::{DateTime, Utc};
 use subtle::ConstantTimeEq;
 
 use super::lenient;
-use super::{json_object, sha256_hex, Provider, ProviderError};
+use super::{json_object, sha256_hex, Provider, ProviderError, Sealed};
 use crate::config::{Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
 mod sample;
+mod seal;
 mod translate;
 
 pub use sample::{sample, SAMPLE_KINDS};
@@ -70,6 +71,33 @@ impl Provider for Payhip {
 
     fn missing_secret_hint(&self) -> Option<&'static str> {
         self.expected_signature.is_none().then_some(NOT_CONFIGURED)
+    }
+
+    /// Kept with its signature sealed (see [`seal`]): no header carries anything.
+    fn quarantine(
+        &self,
+        _headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        Some(Sealed {
+            headers: Vec::new(),
+            body: seal::seal(body, received_at)?,
+        })
+    }
+
+    fn unseal(&self, sealed: Sealed) -> Sealed {
+        match self
+            .expected_signature
+            .as_deref()
+            .and_then(|s| std::str::from_utf8(s).ok())
+        {
+            Some(expected) => Sealed {
+                body: seal::unseal(&sealed.body, expected),
+                ..sealed
+            },
+            None => sealed,
+        }
     }
 
     fn parse(

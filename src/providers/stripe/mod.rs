@@ -16,7 +16,7 @@ use subtle::ConstantTimeEq;
 
 use super::kept::{self, Known};
 use super::registry::Store;
-use super::{json_object, Provider, ProviderError};
+use super::{json_object, Provider, ProviderError, Sealed};
 use crate::config::{table, Config, ProviderConfig, Secret};
 use crate::domain::Event;
 
@@ -137,6 +137,22 @@ impl Provider for Stripe {
 
     fn relayed_headers(&self) -> &'static [&'static str] {
         &["stripe-signature", "content-type"]
+    }
+
+    /// Kept with its `Stripe-Signature`; verified again against the time it first arrived, so
+    /// the five-minute tolerance is the one it had then.
+    fn quarantine(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        let headers = super::signature_headers(headers, &["stripe-signature"])?;
+        translate(&json_object(body).ok()?, received_at).ok()?;
+        Some(Sealed {
+            headers,
+            body: body.to_vec(),
+        })
     }
 
     /// `received_at` is the clock the signature's age is measured against.

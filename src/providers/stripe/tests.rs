@@ -282,3 +282,18 @@ fn a_signed_event_that_cannot_be_read_is_kept_raw_not_refused() {
     let not_json = signed(b"not json");
     assert!(matches!(not_json.detail, Detail::Unreadable(_)));
 }
+
+#[test]
+fn a_refused_event_is_kept_with_its_signature_header_and_junk_is_not() {
+    let body = fixture("checkout_session_completed");
+    let h = headers(&signature_header(1, &body, &Secret::new("another secret")));
+    let kept = stripe()
+        .quarantine(&h, &body, at(1))
+        .expect("a Stripe event");
+    assert_eq!(kept.body, body);
+    assert_eq!(kept.headers[0].0, "stripe-signature");
+    assert!(stripe()
+        .quarantine(&HeaderMap::new(), &body, at(1))
+        .is_none());
+    assert!(stripe().quarantine(&h, b"{\"a\":1}", at(1)).is_none());
+}

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sha1::{Digest, Sha1};
 use subtle::ConstantTimeEq;
 
-use super::{json_object, sha256_hex, Provider, ProviderError, Reply, Stored};
+use super::{json_object, sha256_hex, Provider, ProviderError, Reply, Sealed, Stored};
 use crate::config::{Config, ProviderConfig, Secret};
 use crate::domain::{Customer, Detail, Event, EventKind, Unreadable};
 
@@ -102,6 +102,20 @@ impl Provider for Xsolla {
 
     fn missing_secret_hint(&self) -> Option<&'static str> {
         self.secret.is_none().then_some(NOT_CONFIGURED)
+    }
+
+    fn quarantine(
+        &self,
+        headers: &HeaderMap,
+        body: &[u8],
+        received_at: DateTime<Utc>,
+    ) -> Option<Sealed> {
+        let headers = super::signature_headers(headers, &["authorization"])?;
+        translate(&json_object(body).ok()?, body, received_at).ok()?;
+        Some(Sealed {
+            headers,
+            body: body.to_vec(),
+        })
     }
 
     fn parse(

@@ -203,3 +203,25 @@ fn disputes_blocked_payments_and_non_renewals_have_their_own_kinds() {
     let n = fixture("non_renewal_subscription");
     assert_eq!(n.kind, EventKind::SubscriptionNotRenewing);
 }
+
+#[test]
+fn a_refused_notification_is_kept_with_its_authorization_and_junk_is_not() {
+    let body = serde_json::to_vec(&json!({
+        "notification_type": "payment",
+        "purchase": {"total": {"currency": "USD", "amount": 9.99}},
+        "transaction": {"id": 1, "dry_run": 0},
+        "user": {"id": "u"}
+    }))
+    .unwrap();
+    let xsolla = Xsolla::new(Some(&Secret::new("the new secret")));
+    let kept = xsolla
+        .quarantine(&headers_for(&body), &body, Utc::now())
+        .expect("an Xsolla notification");
+    assert_eq!(kept.headers[0].0, "authorization");
+    assert!(xsolla
+        .quarantine(&HeaderMap::new(), &body, Utc::now())
+        .is_none());
+    assert!(xsolla
+        .quarantine(&headers_for(b"[]"), b"[]", Utc::now())
+        .is_none());
+}
