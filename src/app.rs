@@ -86,7 +86,7 @@ pub async fn start_with_clock(
     let writer_stop = CancellationToken::new();
     let (writer, writer_task) =
         Writer::spawn(store.clone(), Arc::clone(&wakeup), writer_stop.clone());
-    let providers = providers::registry(&settings.secrets);
+    let providers = providers::stores(&settings.config, &settings.secrets);
     // A store with no secret is simply not used, unless no store has one.
     let none_set = providers.iter().all(|p| p.missing_secret_hint().is_some());
     for p in &providers {

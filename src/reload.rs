@@ -30,9 +30,15 @@ pub fn announced(config: &Config, providers: &[Arc<dyn Provider>]) -> BTreeSet<S
         .filter(|p| p.missing_secret_hint().is_none())
     {
         for kind in NoticeKind::ALL {
-            let on = p.settings(config).event_types.enabled(kind);
-            let somewhere = config.discord_config.channel_for(kind).is_some()
-                || !config.notifications.for_kind(kind).webhook_urls.is_empty();
+            let settings = p.settings(config);
+            let on = settings.event_types.enabled(kind);
+            let somewhere = match settings.notify.for_kind(kind) {
+                Some(own) => !own.is_empty(),
+                None => {
+                    config.discord_config.channel_for(kind).is_some()
+                        || !config.notifications.for_kind(kind).webhook_urls.is_empty()
+                }
+            };
             if on && somewhere {
                 out.insert((p.name(), kind.config_key()));
             }

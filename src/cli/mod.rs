@@ -240,7 +240,8 @@ fn load_settings(path: &Path) -> anyhow::Result<Settings> {
         }
         Err(e) => anyhow::bail!("{e}\nrun `integrations-bot check-config` after fixing it"),
     };
-    let env = Environment::load(path);
+    let mut env = Environment::load(path);
+    env.read_listed_secrets(&config, |k| std::env::var(k).ok());
     Ok(Settings::resolve(config, env, Some(path.to_owned())))
 }
 
@@ -322,7 +323,9 @@ async fn check_config(path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let settings = Settings::resolve(config, Environment::load(path), Some(path.to_owned()));
+    let mut env = Environment::load(path);
+    env.read_listed_secrets(&config, |k| std::env::var(k).ok());
+    let settings = Settings::resolve(config, env, Some(path.to_owned()));
     let report = crate::check::check(&settings).await;
     // A file that loads gets its whole report on stdout, in one ordered stream; the exit code
     // says whether anything must be fixed. A file that does not load is refused on stderr, as

@@ -28,6 +28,12 @@ static KNOWN: LazyLock<Value> = LazyLock::new(|| {
         .flat_map(|s| {
             ["webhookPath", "forwardUrl", "forwardTimeoutMs"].map(|k| format!("{}.{k}", s.section))
         })
+        // Every section may route its notices (its entries are checked when read).
+        .chain(
+            super::table::STORES
+                .iter()
+                .flat_map(|s| ["notify", "products"].map(|k| format!("{}.{k}", s.section))),
+        )
         .collect();
     for path in UNPRINTED
         .iter()

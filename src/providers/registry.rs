@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use super::Provider;
 use crate::config::table::{self, StoreKeys};
-use crate::config::Secrets;
+use crate::config::{Config, Secret, Secrets};
 
 /// One store: its keys, and its provider.
 pub struct Store {
@@ -36,6 +36,47 @@ pub static STORES: &[Store] = &[
 /// Every provider, configured from the secrets at hand.
 pub fn providers(secrets: &Secrets) -> Vec<Arc<dyn Provider>> {
     STORES.iter().map(|s| (s.build)(secrets)).collect()
+}
+
+/// The single-store sections' providers (but those a listed store stands in for), then each
+/// listed store's, built with that store's secret in place of its provider's.
+pub fn for_config(config: &Config, secrets: &Secrets) -> Vec<Arc<dyn Provider>> {
+    let sections = STORES
+        .iter()
+        .filter(|s| !config.section_replaced(s.keys.name))
+        .map(|s| (s.build)(secrets));
+    let listed = config.listed.iter().filter_map(|listed| {
+        let store = STORES.iter().find(|s| s.keys.name == listed.provider)?;
+        let var = listed.secret_var()?;
+        let own = with_secret(secrets, store.keys, secret(secrets, var));
+        let provider: Arc<dyn Provider> = Arc::new(super::listed::Listed::new(
+            &listed.name,
+            var,
+            (store.build)(&own),
+        ));
+        Some(provider)
+    });
+    sections.chain(listed).collect()
+}
+
+/// The value of the variable `var`, wherever the environment's reading put it.
+pub fn secret(secrets: &Secrets, var: &str) -> Option<Secret> {
+    match var {
+        v if v == table::PAYHIP.secret => secrets.payhip_api_key.clone(),
+        v if v == table::XSOLLA.secret => secrets.xsolla_secret_key.clone(),
+        v => secrets.stores.get(v).cloned(),
+    }
+}
+
+/// `secrets` with `value` where the provider of `keys` looks for its secret.
+fn with_secret(secrets: &Secrets, keys: &StoreKeys, value: Option<Secret>) -> Secrets {
+    let mut out = secrets.clone();
+    match keys.name {
+        "payhip" => out.payhip_api_key = value,
+        "xsolla" => out.xsolla_secret_key = value,
+        _ => out.stores.set(keys.secret, value),
+    }
+    out
 }
 
 #[cfg(test)]
