@@ -35,6 +35,8 @@ mod roles_revoke;
 mod startup;
 mod stats;
 mod storage;
+mod stores;
+mod stores_commands;
 mod stripe;
 mod terminal;
 mod xsolla;
