@@ -105,6 +105,23 @@ pub fn set_key(state: &AppState, path: &Path, key: &str, value: &str) -> Result<
     )
 }
 
+/// What of the `stores` list is read at start-up only: each store's name, provider, path and
+/// secret variable.
+fn endpoints(config: &Config) -> Vec<(String, String, String, Option<String>)> {
+    config
+        .listed
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.provider.clone(),
+                s.route(config),
+                s.secret_var().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
@@ -142,6 +159,9 @@ async fn watch_from(
             Ok(config) => {
                 for key in config.unknown_keys() {
                     tracing::warn!("{key} (ignored)");
+                }
+                if endpoints(&state.config()) != endpoints(&config) {
+                    tracing::warn!("the stores list changed: a store's name, provider, path or secret variable takes effect at the next restart (its switches and routes already have)");
                 }
                 state.replace_config(config);
                 tracing::info!(path = %path.display(), "config reloaded");

@@ -68,7 +68,7 @@ pub enum Command {
         to: Option<String>,
         #[arg(long)]
         product: Option<String>,
-        /// payhip or xsolla.
+        /// A store's name: a provider's, for its single-store section, or one of the `stores` list.
         #[arg(long)]
         provider: Option<String>,
         /// Print JSON instead of text.

@@ -152,6 +152,30 @@ pub(super) fn problems(config: &Config) -> Vec<Problem> {
     out
 }
 
+/// A single-store section a listed store stands in for, yet set in the file: it is not read.
+pub(super) fn warnings(config: &Config) -> Vec<String> {
+    let default = serde_json::to_value(ProviderConfig::default()).ok();
+    config
+        .listed
+        .iter()
+        .filter(|s| s.replaces_section())
+        .filter_map(|s| {
+            let keys = s.keys()?;
+            let section = match keys.name {
+                "payhip" => &config.payhip_config,
+                "xsolla" => &config.xsolla_config,
+                _ => config.stores.section(keys.section),
+            };
+            (serde_json::to_value(section).ok() != default).then(|| {
+                format!(
+                    "{} is not read: the store {:?} of the stores list takes its place (move its keys there)",
+                    keys.section, s.name
+                )
+            })
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use crate::config::{Config, ConfigError};
@@ -183,6 +207,13 @@ mod tests {
         assert_eq!(own.route(&c), "/webhook/payhip", "the section's endpoint");
         assert_eq!(own.secret_var(), Some("PAYHIP_API_KEY"));
         assert!(c.section_replaced("payhip") && !c.section_replaced("stripe"));
+        assert!(c.warnings().is_empty(), "{:?}", c.warnings());
+        let shadowed = Config::from_json(
+            r#"{ "payhipConfig": { "announceTests": true },
+                 "stores": [ { "name": "payhip", "provider": "payhip" } ] }"#,
+        )
+        .unwrap();
+        assert!(shadowed.warnings()[0].starts_with("payhipConfig is not read"));
     }
 
     #[test]

@@ -224,6 +224,7 @@ impl Config {
                 "webhookConfig.webhookURL: expected the address stores reach the bot at, like \"https://sales.example.com\", found {url:?}; no public webhook URL can be shown"
             ));
         }
+        out.extend(super::listed::warnings(self));
         if self.payhip_config.webhook_path.is_some() {
             out.push(
                 "payhipConfig.webhookPath is ignored: the Payhip endpoint's path is webhookConfig.webhookPath"

@@ -3,8 +3,11 @@
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
+use std::sync::Arc;
+
 use crate::db::DbError;
 use crate::notice::message::Embed;
+use crate::providers::Provider;
 use crate::state::AppState;
 use crate::stats::PeriodError;
 
@@ -170,12 +173,22 @@ fn store_filter(
     let Some(provider) = provider else {
         return Ok(None);
     };
-    let of_kind: Vec<&str> = state
+    let of_kind: Vec<&Arc<dyn Provider>> = state
         .providers()
         .iter()
         .filter(|p| p.kind() == provider.name())
+        .collect();
+    // A store without its secret takes no webhooks: it does not make the choice ambiguous.
+    let set_up: Vec<&str> = of_kind
+        .iter()
+        .filter(|p| p.missing_secret_hint().is_none())
         .map(|p| p.name())
         .collect();
+    let of_kind = if set_up.is_empty() {
+        of_kind.iter().map(|p| p.name()).collect()
+    } else {
+        set_up
+    };
     match of_kind.as_slice() {
         [one] => Ok(Some((*one).to_owned())),
         // No store takes them now: what was received under the provider's name before.
