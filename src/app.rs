@@ -91,7 +91,10 @@ pub async fn start_with_clock(
     let none_set = providers.iter().all(|p| p.missing_secret_hint().is_some());
     for p in &providers {
         match p.missing_secret_hint() {
-            Some(hint) if none_set => tracing::warn!(provider = p.name(), "{hint}"),
+            // A listed store was set up on purpose: its missing secret is always worth a warning.
+            Some(hint) if none_set || settings.config.listed_store(p.name()).is_some() => {
+                tracing::warn!(provider = p.name(), "{hint}")
+            }
             Some(hint) => tracing::info!(provider = p.name(), "{hint}"),
             None => {}
         }

@@ -48,7 +48,13 @@ pub fn for_config(config: &Config, secrets: &Secrets) -> Vec<Arc<dyn Provider>> 
     let listed = config.listed.iter().filter_map(|listed| {
         let store = STORES.iter().find(|s| s.keys.name == listed.provider)?;
         let var = listed.secret_var()?;
-        let own = with_secret(secrets, store.keys, secret(secrets, var));
+        let mut own = with_secret(secrets, store.keys, secret(secrets, var));
+        // The section's other variables (GUMROAD_SELLER_ID) name its own account, not this one.
+        if !listed.replaces_section() {
+            for also in store.keys.also {
+                own.stores.set(also, None);
+            }
+        }
         let provider: Arc<dyn Provider> = Arc::new(super::listed::Listed::new(
             &listed.name,
             var,
@@ -82,6 +88,47 @@ fn with_secret(secrets: &Secrets, keys: &StoreKeys, value: Option<Secret>) -> Se
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_listed_store_is_built_with_its_own_secret_beside_the_sections() {
+        let config = Config::from_json(
+            r#"{ "stores": [
+                { "name": "eu", "provider": "payhip", "secretEnv": "PAYHIP_EU_KEY" },
+                { "name": "stripe", "provider": "stripe" } ] }"#,
+        )
+        .unwrap();
+        let mut secrets = Secrets {
+            payhip_api_key: Some(Secret::new("section-key")),
+            ..Secrets::default()
+        };
+        let built = for_config(&config, &secrets);
+        let names: Vec<(&str, &str)> = built.iter().map(|p| (p.name(), p.kind())).collect();
+        assert_eq!(
+            names,
+            [
+                ("payhip", "payhip"),
+                ("xsolla", "xsolla"),
+                ("lemonsqueezy", "lemonsqueezy"),
+                ("gumroad", "gumroad"),
+                ("kofi", "kofi"),
+                ("eu", "payhip"),
+                ("stripe", "stripe"),
+            ]
+        );
+        let eu = &built[5];
+        assert!(
+            eu.missing_secret_hint()
+                .is_some_and(|h| h.contains("PAYHIP_EU_KEY")),
+            "the section's key is not the store's"
+        );
+        assert_eq!(eu.display_name(), "Payhip (eu)");
+        secrets
+            .stores
+            .set("PAYHIP_EU_KEY", Some(Secret::new("eu-key")));
+        assert!(for_config(&config, &secrets)[5]
+            .missing_secret_hint()
+            .is_none());
+    }
 
     #[test]
     fn every_store_in_the_table_has_its_provider_in_the_same_order() {
