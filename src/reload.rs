@@ -219,6 +219,16 @@ mod tests {
     }
 
     #[test]
+    fn a_stores_own_channel_counts_as_announced() {
+        let own = r#"{ "payhipConfig": { "notify": { "newSale": [ { "channelId": "7" } ] } } }"#;
+        let reason = refusal(&config(own), &config("{}"), &providers()).expect("refused");
+        assert!(reason.contains("payhip newSale"), "{reason}");
+        let silenced = r#"{ "discordConfig": { "salesChannelId": "42" },
+                            "payhipConfig": { "notify": { "newSale": [] } } }"#;
+        assert!(refusal(&config(SALES), &config(silenced), &providers()).is_some());
+    }
+
+    #[test]
     fn nothing_announced_before_means_nothing_to_protect() {
         assert_eq!(refusal(&config("{}"), &config("{}"), &providers()), None);
         assert_eq!(

@@ -98,6 +98,26 @@ pub async fn check(settings: &Settings) -> Report {
             route(config, kind)
         ));
     }
+    for p in &providers {
+        let settings = p.settings(config);
+        for kind in NoticeKind::ALL {
+            if let Some(targets) = settings.notify.for_kind(kind) {
+                report.summary.push(format!(
+                    "{} {} notices: {}",
+                    p.name(),
+                    kind.config_key(),
+                    own_route(targets)
+                ));
+            }
+        }
+        if !settings.products.is_empty() {
+            report.summary.push(format!(
+                "{}: {} product route(s)",
+                p.name(),
+                settings.products.len()
+            ));
+        }
+    }
     report.summary.extend(public_url::lines(config, &providers));
     roles::add(settings, &mut report);
     report
@@ -198,6 +218,27 @@ fn noun(kind: NoticeKind) -> &'static str {
         NoticeKind::Refund => "refunds",
         NoticeKind::Subscription => "subscription changes",
     }
+}
+
+/// Where a store's own route sends a kind, for the summary (webhook URLs by id only).
+fn own_route(targets: &[crate::config::Target]) -> String {
+    if targets.is_empty() {
+        return "nowhere (an empty list)".to_owned();
+    }
+    targets
+        .iter()
+        .map(|t| {
+            let to = t
+                .destination()
+                .map_or_else(|| "?".to_owned(), |d| d.to_string());
+            if t.public {
+                format!("{to} (public feed)")
+            } else {
+                to
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where notices of `kind` go, for the summary.

@@ -315,7 +315,8 @@ fn roles_need_the_server_id_and_real_role_ids() {
 fn a_listed_store_without_its_secret_is_named() {
     let config = format!(
         r#"{{ "discordConfig": {{ {CHANNELS} }},
-             "stores": [ {{ "name": "eu", "provider": "payhip", "secretEnv": "PAYHIP_EU_KEY" }},
+             "stores": [ {{ "name": "eu", "provider": "payhip", "secretEnv": "PAYHIP_EU_KEY",
+                            "notify": {{ "newSale": [ {{ "channelId": "444" }}, {{ "channelId": "555", "public": true }} ] }} }},
                          {{ "name": "us", "provider": "payhip", "secretEnv": "PAYHIP_US_KEY" }} ] }}"#
     );
     let c = check(&config, &[("PAYHIP_API_KEY", "k"), ("PAYHIP_US_KEY", "u")]);
@@ -330,4 +331,10 @@ fn a_listed_store_without_its_secret_is_named() {
     );
     let both = check(&config, &[("PAYHIP_EU_KEY", "e"), ("PAYHIP_US_KEY", "u")]);
     assert!(both.ok, "{}{}", both.stdout, both.stderr);
+    assert!(
+        both.stdout
+            .contains("  eu newSale notices: channel 444, channel 555 (public feed)\n"),
+        "{}",
+        both.stdout
+    );
 }
