@@ -37,6 +37,7 @@ mod stats;
 mod storage;
 mod stores;
 mod stores_commands;
+mod stores_public;
 mod stripe;
 mod terminal;
 mod xsolla;
