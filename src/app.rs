@@ -86,12 +86,15 @@ pub async fn start_with_clock(
     let writer_stop = CancellationToken::new();
     let (writer, writer_task) =
         Writer::spawn(store.clone(), Arc::clone(&wakeup), writer_stop.clone());
-    let providers = providers::registry(&settings.secrets);
+    let providers = providers::stores(&settings.config, &settings.secrets);
     // A store with no secret is simply not used, unless no store has one.
     let none_set = providers.iter().all(|p| p.missing_secret_hint().is_some());
     for p in &providers {
         match p.missing_secret_hint() {
-            Some(hint) if none_set => tracing::warn!(provider = p.name(), "{hint}"),
+            // A listed store was set up on purpose: its missing secret is always worth a warning.
+            Some(hint) if none_set || settings.config.listed_store(p.name()).is_some() => {
+                tracing::warn!(provider = p.name(), "{hint}")
+            }
             Some(hint) => tracing::info!(provider = p.name(), "{hint}"),
             None => {}
         }

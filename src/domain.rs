@@ -246,7 +246,9 @@ pub struct Unreadable {
 /// One provider notification, translated.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Event {
-    /// The provider's registered name, e.g. "payhip".
+    /// The store's name: its provider's registered name for a single-store section ("payhip"),
+    /// or the seller's name for a store of the `stores` list ("eu"). Ids, roll-ups and filters
+    /// are per store, so two accounts of one provider never mix.
     pub provider: String,
     /// The provider's own name for the event, e.g. "paid".
     pub event_type: String,

@@ -38,6 +38,8 @@
 //! - the promise "committed before 2xx": [`intake::intake`] awaits [`db::writer::Writer::insert`].
 //! - a store's signature check: `parse` in its module under [`providers`].
 //! - a store's config section, default path and secret variable: [`config::table::STORES`].
+//! - several stores of one provider (the `stores` list): [`config::listed`], served by
+//!   [`providers::listed`]; where a store's or a product's notices go: [`outbox::route`].
 //! - why a notice was not sent: [`outbox::route`] (where it goes), `outbox::worker` (what happened).
 //! - how a notice reads, and what a seller's template may say: [`notice::embed`], [`notice::template`].
 //! - what `/stats` adds up: [`stats::report`] over the roll-ups in [`db`].

@@ -30,9 +30,15 @@ pub fn announced(config: &Config, providers: &[Arc<dyn Provider>]) -> BTreeSet<S
         .filter(|p| p.missing_secret_hint().is_none())
     {
         for kind in NoticeKind::ALL {
-            let on = p.settings(config).event_types.enabled(kind);
-            let somewhere = config.discord_config.channel_for(kind).is_some()
-                || !config.notifications.for_kind(kind).webhook_urls.is_empty();
+            let settings = p.settings(config);
+            let on = settings.event_types.enabled(kind);
+            let somewhere = match settings.notify.for_kind(kind) {
+                Some(own) => !own.is_empty(),
+                None => {
+                    config.discord_config.channel_for(kind).is_some()
+                        || !config.notifications.for_kind(kind).webhook_urls.is_empty()
+                }
+            };
             if on && somewhere {
                 out.insert((p.name(), kind.config_key()));
             }
@@ -99,6 +105,23 @@ pub fn set_key(state: &AppState, path: &Path, key: &str, value: &str) -> Result<
     )
 }
 
+/// What of the `stores` list is read at start-up only: each store's name, provider, path and
+/// secret variable.
+fn endpoints(config: &Config) -> Vec<(String, String, String, Option<String>)> {
+    config
+        .listed
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                s.provider.clone(),
+                s.route(config),
+                s.secret_var().map(str::to_owned),
+            )
+        })
+        .collect()
+}
+
 fn modified(path: &Path) -> Option<std::time::SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
@@ -136,6 +159,9 @@ async fn watch_from(
             Ok(config) => {
                 for key in config.unknown_keys() {
                     tracing::warn!("{key} (ignored)");
+                }
+                if endpoints(&state.config()) != endpoints(&config) {
+                    tracing::warn!("the stores list changed: a store's name, provider, path or secret variable takes effect at the next restart (its switches and routes already have)");
                 }
                 state.replace_config(config);
                 tracing::info!(path = %path.display(), "config reloaded");
@@ -190,6 +216,16 @@ mod tests {
         let refunds_only = r#"{ "discordConfig": { "salesChannelId": "42" },
                                 "payhipConfig": { "eventTypes": { "refund": false } } }"#;
         assert_eq!(refusal(&config(two), &config(refunds_only), &p), None);
+    }
+
+    #[test]
+    fn a_stores_own_channel_counts_as_announced() {
+        let own = r#"{ "payhipConfig": { "notify": { "newSale": [ { "channelId": "7" } ] } } }"#;
+        let reason = refusal(&config(own), &config("{}"), &providers()).expect("refused");
+        assert!(reason.contains("payhip newSale"), "{reason}");
+        let silenced = r#"{ "discordConfig": { "salesChannelId": "42" },
+                            "payhipConfig": { "notify": { "newSale": [] } } }"#;
+        assert!(refusal(&config(SALES), &config(silenced), &providers()).is_some());
     }
 
     #[test]

@@ -351,7 +351,7 @@ impl Report {
             tz.name()
         );
         if let Some(p) = &self.filter.provider {
-            out.push_str(&format!("provider: {p}\n"));
+            out.push_str(&format!("store: {p}\n"));
         }
         if let Some(p) = &self.filter.product {
             out.push_str(&format!("product: {p}\n"));

@@ -26,7 +26,7 @@ pub struct Report {
 /// Checks `settings` and the database it names.
 pub async fn check(settings: &Settings) -> Report {
     let config = &settings.config;
-    let providers = providers::registry(&settings.secrets);
+    let providers = providers::stores(&settings.config, &settings.secrets);
     let mut report = Report {
         problems: config.unknown_keys().to_vec(),
         warnings: config.warnings(),
@@ -53,6 +53,29 @@ pub async fn check(settings: &Settings) -> Report {
         }
     });
     for p in &providers {
+        if let Some((i, listed)) = config
+            .listed
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.name == p.name())
+        {
+            let var = listed.secret_var().unwrap_or_default();
+            let is_set = p.missing_secret_hint().is_none();
+            report
+                .summary
+                .push(format!("{var} (store {}): {}", listed.name, set(is_set)));
+            if !is_set {
+                let source = listed.keys().map_or("", |k| k.secret_source);
+                report.problems.push(Problem {
+                    path: format!("stores[{i}].secretEnv"),
+                    message: format!(
+                        "{var} is not set, so store {:?} refuses every webhook (503): set it in the environment or in .env beside config.json ({source})",
+                        listed.name
+                    ),
+                });
+            }
+            continue;
+        }
         let secret = crate::config::table::find(p.name()).map(|k| k.secret);
         if let Some(secret) = secret {
             report.summary.push(format!(
@@ -83,6 +106,26 @@ pub async fn check(settings: &Settings) -> Report {
                 "alerts: logged only (set discordConfig.alertsChannelId to have them posted)".into()
             }
         });
+    for p in &providers {
+        let settings = p.settings(config);
+        for kind in NoticeKind::ALL {
+            if let Some(targets) = settings.notify.for_kind(kind) {
+                report.summary.push(format!(
+                    "{} {} notices: {}",
+                    p.name(),
+                    kind.config_key(),
+                    own_route(targets)
+                ));
+            }
+        }
+        if !settings.products.is_empty() {
+            report.summary.push(format!(
+                "{}: {} product route(s)",
+                p.name(),
+                settings.products.len()
+            ));
+        }
+    }
     report.summary.extend(public_url::lines(config, &providers));
     roles::add(settings, &mut report);
     report
@@ -130,15 +173,21 @@ pub fn setup_problems(config: &Config, providers: &[Arc<dyn Provider>]) -> Vec<P
         let on: Vec<String> = stores_in_use(providers)
             .into_iter()
             .filter(|p| p.settings(config).event_types.enabled(kind))
-            // With no store set up, the two oldest stand for all (as in the secrets line).
+            // A store that routes this kind itself needs no channel of `discordConfig`.
+            .filter(|p| p.settings(config).notify.for_kind(kind).is_none())
             .filter_map(|p| {
+                if let Some(i) = config.listed.iter().position(|s| s.name == p.name()) {
+                    return Some(format!("stores[{i}]"));
+                }
+                // With no store set up, the two oldest stand for all (as in the secrets line).
                 if any_set_up {
                     crate::config::table::find(p.name())
                 } else {
                     store_keys(p.name())
                 }
+                .map(|k| k.section.to_owned())
             })
-            .map(|k| format!("{}.eventTypes.{}", k.section, EventTypes::key(kind)))
+            .map(|section| format!("{section}.eventTypes.{}", EventTypes::key(kind)))
             .collect();
         if on.is_empty() {
             continue;
@@ -177,6 +226,27 @@ fn noun(kind: NoticeKind) -> &'static str {
         NoticeKind::Refund => "refunds",
         NoticeKind::Subscription => "subscription changes",
     }
+}
+
+/// Where a store's own route sends a kind, for the summary (webhook URLs by id only).
+fn own_route(targets: &[crate::config::Target]) -> String {
+    if targets.is_empty() {
+        return "nowhere (an empty list)".to_owned();
+    }
+    targets
+        .iter()
+        .map(|t| {
+            let to = t
+                .destination()
+                .map_or_else(|| "?".to_owned(), |d| d.to_string());
+            if t.public {
+                format!("{to} (public feed)")
+            } else {
+                to
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Where notices of `kind` go, for the summary.

@@ -69,7 +69,7 @@ pub enum Command {
         to: Option<String>,
         #[arg(long)]
         product: Option<String>,
-        /// payhip or xsolla.
+        /// A store's name: a provider's, for its single-store section, or one of the `stores` list.
         #[arg(long)]
         provider: Option<String>,
         /// Print JSON instead of text.
@@ -249,7 +249,8 @@ fn load_settings(path: &Path) -> anyhow::Result<Settings> {
         }
         Err(e) => anyhow::bail!("{e}\nrun `integrations-bot check-config` after fixing it"),
     };
-    let env = Environment::load(path);
+    let mut env = Environment::load(path);
+    env.read_listed_secrets(&config, |k| std::env::var(k).ok());
     Ok(Settings::resolve(config, env, Some(path.to_owned())))
 }
 
@@ -331,7 +332,9 @@ async fn check_config(path: &Path) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let settings = Settings::resolve(config, Environment::load(path), Some(path.to_owned()));
+    let mut env = Environment::load(path);
+    env.read_listed_secrets(&config, |k| std::env::var(k).ok());
+    let settings = Settings::resolve(config, env, Some(path.to_owned()));
     let report = crate::check::check(&settings).await;
     // A file that loads gets its whole report on stdout, in one ordered stream; the exit code
     // says whether anything must be fixed. A file that does not load is refused on stderr, as

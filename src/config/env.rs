@@ -85,6 +85,25 @@ impl Environment {
         }
     }
 
+    /// Reads the secrets of the `stores` list, whose variable names only the file knows, through
+    /// `get` (the process environment, `.env` included, once [`Environment::load`] ran).
+    pub fn read_listed_secrets(&mut self, config: &Config, get: impl Fn(&str) -> Option<String>) {
+        for var in config.listed.iter().filter_map(|s| s.secret_var()) {
+            let known = var == PAYHIP_API_KEY
+                || var == XSOLLA_SECRET_KEY
+                || self.secrets.stores.get(var).is_some();
+            if known {
+                continue;
+            }
+            let value = get(var)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty());
+            if let Some(value) = value {
+                self.secrets.stores.set(var, Some(Secret(value)));
+            }
+        }
+    }
+
     /// The process environment, after loading a `.env` file that sits beside the config file.
     /// Variables already set win over the file.
     pub fn load(config_path: &Path) -> Self {

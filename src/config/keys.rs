@@ -28,6 +28,12 @@ static KNOWN: LazyLock<Value> = LazyLock::new(|| {
         .flat_map(|s| {
             ["webhookPath", "forwardUrl", "forwardTimeoutMs"].map(|k| format!("{}.{k}", s.section))
         })
+        // Every section may route its notices (its entries are checked when read).
+        .chain(
+            super::table::STORES
+                .iter()
+                .flat_map(|s| ["notify", "products"].map(|k| format!("{}.{k}", s.section))),
+        )
         .collect();
     for path in UNPRINTED
         .iter()
@@ -69,6 +75,22 @@ fn join(prefix: &str, key: &str) -> String {
     }
 }
 
+/// The keys of one entry of the `stores` list: a section's, and the entry's own.
+static KNOWN_LISTED: LazyLock<Value> = LazyLock::new(|| {
+    let mut tree = serde_json::to_value(super::ListedStore::default()).unwrap_or_default();
+    for key in [
+        "secretEnv",
+        "webhookPath",
+        "forwardUrl",
+        "forwardTimeoutMs",
+        "notify",
+        "products",
+    ] {
+        tree[key] = Value::Null;
+    }
+    tree
+});
+
 /// One problem per key in `root` that the bot does not read, with the nearest known key.
 pub fn unknown_keys(root: &Map<String, Value>) -> Vec<Problem> {
     let mut out = Vec::new();
@@ -76,6 +98,15 @@ pub fn unknown_keys(root: &Map<String, Value>) -> Vec<Problem> {
         return out;
     };
     walk(root, known, "", &mut out);
+    if let (Some(Value::Array(stores)), Value::Object(listed)) =
+        (root.get("stores"), &*KNOWN_LISTED)
+    {
+        for (i, store) in stores.iter().enumerate() {
+            if let Value::Object(store) = store {
+                walk(store, listed, &format!("stores[{i}]"), &mut out);
+            }
+        }
+    }
     out
 }
 
@@ -163,6 +194,22 @@ mod tests {
         assert_eq!(
             messages(r#"{ "webhookConfig": { "webhookUrl": "https://x" } }"#),
             ["webhookConfig.webhookUrl: unknown key; did you mean webhookURL?"]
+        );
+    }
+
+    #[test]
+    fn a_misspelt_key_of_a_listed_store_is_named() {
+        let mut said = messages(
+            r#"{ "stores": [ { "name": "eu", "provider": "payhip", "secretEnv": "K",
+                               "notfy": {}, "eventTypes": { "refunds": false } } ] }"#,
+        );
+        said.sort();
+        assert_eq!(
+            said,
+            [
+                "stores[0].eventTypes.refunds: unknown key; did you mean refund?",
+                "stores[0].notfy: unknown key; did you mean notify?"
+            ]
         );
     }
 

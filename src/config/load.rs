@@ -89,6 +89,7 @@ impl Config {
             privacy => "privacy",
             delivery => "delivery",
             roles => "roles",
+            listed => "stores",
         );
         config.stores = super::StoreSections::read(&root, &mut problems);
         problems.extend(config.validate());

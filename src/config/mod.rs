@@ -16,8 +16,10 @@
 pub mod edit;
 pub mod env;
 mod keys;
+pub mod listed;
 pub mod load;
 pub mod roles;
+pub mod routing;
 pub mod schema;
 mod stores;
 pub mod table;
@@ -27,8 +29,10 @@ mod words;
 
 pub use edit::{edit, write_atomically, EDITABLE_KEYS};
 pub use env::{redact_url, store_keys, Environment, Secret, Secrets, Settings};
+pub use listed::ListedStore;
 pub use load::{ConfigError, Problem};
 pub use roles::{ProductRoles, RolesConfig, SubscriptionRoles};
+pub use routing::{ProductRoute, Routes, Target};
 pub use schema::{
     Config, DatabaseConfig, Delivery, DiscordConfig, EmbedColors, EventTypes, Notification,
     Notifications, Privacy, ProviderConfig, WebhookConfig, DEFAULT_DATABASE_URL,

@@ -25,6 +25,9 @@ pub struct Config {
     pub delivery: Delivery,
     /// Discord roles given to buyers (see docs/roles.md).
     pub roles: super::roles::RolesConfig,
+    /// Several stores in one bot (see [`super::listed`]); empty for the single-store sections.
+    #[serde(rename = "stores")]
+    pub listed: Vec<super::listed::ListedStore>,
     /// The sections of the stores in [`super::table`] (`stripeConfig`, …).
     #[serde(flatten)]
     pub stores: super::StoreSections,
@@ -111,6 +114,13 @@ pub struct ProviderConfig {
     /// How long to wait for that server, in milliseconds (default 10000).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub forward_timeout_ms: Option<u64>,
+    /// Where this store's notices go instead of the channels and URLs every store shares.
+    #[serde(skip_serializing_if = "super::routing::Routes::is_empty")]
+    pub notify: super::routing::Routes,
+    /// Where one product's notices go instead; the first listed product of an event that names
+    /// a kind decides it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub products: Vec<super::routing::ProductRoute>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

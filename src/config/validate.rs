@@ -2,7 +2,7 @@
 //! deserves the seller's attention.
 
 use super::load::Problem;
-use super::schema::{Config, RESERVED_PATHS, XSOLLA_DEFAULT_PATH};
+use super::schema::{Config, ProviderConfig, RESERVED_PATHS, XSOLLA_DEFAULT_PATH};
 use crate::domain::NoticeKind;
 
 impl Config {
@@ -19,6 +19,23 @@ impl Config {
         let mut seen: Vec<&str> = Vec::new();
         let store_routes = self.stores.routes();
         let store_routes = store_routes.iter().map(|(p, r)| (p.as_str(), Some(r)));
+        // A section a listed store stands in for has no endpoint of its own.
+        let replaced = |path: &str| {
+            super::table::STORES.iter().any(|k| {
+                let key = match k.name {
+                    "payhip" => "webhookConfig.webhookPath".to_owned(),
+                    _ => format!("{}.webhookPath", k.section),
+                };
+                key == path && self.section_replaced(k.name)
+            })
+        };
+        let listed: Vec<(String, String)> = self
+            .listed
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("stores[{i}].webhookPath"), s.route(self)))
+            .collect();
+        let listed = listed.iter().map(|(p, r)| (p.as_str(), Some(r)));
         for (path, route) in [
             (
                 "webhookConfig.webhookPath",
@@ -36,6 +53,8 @@ impl Config {
         ]
         .into_iter()
         .chain(store_routes)
+        .filter(|(path, _)| !replaced(path))
+        .chain(listed)
         {
             let Some(route) = route else { continue };
             let well_formed = route.starts_with('/')
@@ -66,13 +85,25 @@ impl Config {
                 );
             }
         }
-        for (path, section) in [
+        let mut routing = Vec::new();
+        let listed: Vec<(String, &ProviderConfig)> = self
+            .listed
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("stores[{i}]"), &s.settings))
+            .collect();
+        let sections: Vec<(String, &ProviderConfig)> = [
             ("payhipConfig", &self.payhip_config),
             ("xsollaConfig", &self.xsolla_config),
         ]
         .into_iter()
         .chain(self.stores.all())
-        {
+        .map(|(p, s)| (p.to_owned(), s))
+        .chain(listed)
+        .collect();
+        for (path, section) in &sections {
+            let path = path.as_str();
+            routing.extend(super::routing::problems(path, section));
             if let Some(url) = &section.forward_url {
                 if !(url.starts_with("http://") || url.starts_with("https://")) {
                     bad(
@@ -169,6 +200,8 @@ impl Config {
             }
         }
         problems.extend(super::roles::problems(self));
+        problems.extend(routing);
+        problems.extend(super::listed::problems(self));
         problems
     }
 
@@ -204,6 +237,7 @@ impl Config {
                     .into(),
             );
         }
+        out.extend(super::listed::warnings(self));
         if self.payhip_config.webhook_path.is_some() {
             out.push(
                 "payhipConfig.webhookPath is ignored: the Payhip endpoint's path is webhookConfig.webhookPath"

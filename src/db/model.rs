@@ -25,6 +25,13 @@ pub enum Inserted {
 
 /// A stored destination for messages: a webhook URL's token is a secret, so it is cut off.
 pub(crate) fn redacted_destination(destination: &str) -> String {
+    if let Some(rest) = destination.strip_prefix(crate::notice::destination::PUBLIC_PREFIX) {
+        return format!(
+            "{}{}",
+            crate::notice::destination::PUBLIC_PREFIX,
+            redacted_destination(rest)
+        );
+    }
     match destination
         .strip_prefix("webhook:")
         .and_then(crate::domain::DiscordWebhook::parse)
@@ -65,6 +72,17 @@ mod redaction_tests {
         let text = format!("{row:?}");
         assert!(
             !text.contains("secret-token") && text.contains("webhook 55"),
+            "{text}"
+        );
+        let public = super::OutboxRow {
+            destination: format!("public:{}", row.destination),
+            ..row
+        };
+        let text = format!("{public:?}");
+        assert!(
+            !text.contains("secret-token")
+                && text.contains("public:webhook:")
+                && text.contains("webhook 55"),
             "{text}"
         );
     }

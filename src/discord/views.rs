@@ -81,7 +81,7 @@ pub fn stats_embed(report: &Report, color: u32) -> Embed {
     }
     let mut scope = Vec::new();
     if let Some(p) = &report.filter.provider {
-        scope.push(format!("provider {p}"));
+        scope.push(format!("store {p}"));
     }
     if let Some(p) = &report.filter.product {
         scope.push(format!("product {}", escape::text(p)));

@@ -34,6 +34,29 @@ impl Destination {
     }
 }
 
+/// Marks a stored destination as a public feed: the notice is rendered without its amount or
+/// its buyer ([`crate::notice::public`]). Kept in the stored text, so the worker renders the
+/// variant the routing chose when the event came in.
+pub const PUBLIC_PREFIX: &str = "public:";
+
+/// The stored form of `destination`, marked as a public feed when `public`.
+pub fn stored(destination: &Destination, public: bool) -> String {
+    let text = destination.to_stored();
+    if public {
+        format!("{PUBLIC_PREFIX}{text}")
+    } else {
+        text
+    }
+}
+
+/// Whether a stored destination is a public feed, and the destination itself.
+pub fn split_public(stored: &str) -> (bool, &str) {
+    match stored.strip_prefix(PUBLIC_PREFIX) {
+        Some(rest) => (true, rest),
+        None => (false, stored),
+    }
+}
+
 impl fmt::Display for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -46,5 +69,21 @@ impl fmt::Display for Destination {
 impl fmt::Debug for Destination {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Display::fmt(self, f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_public_feed_keeps_its_mark_through_the_stored_form() {
+        let d = Destination::Channel(9);
+        assert_eq!(split_public(&stored(&d, true)), (true, "channel:9"));
+        assert_eq!(split_public(&stored(&d, false)), (false, "channel:9"));
+        assert_eq!(
+            Destination::parse(split_public("public:channel:9").1),
+            Some(d)
+        );
     }
 }

@@ -51,13 +51,14 @@ impl Inner {
             Ok(event) => event,
             Err(why) => return Ok((1, self.give_up(token, one, why).await?)),
         };
-        let Some(destination) = Destination::parse(&row.destination) else {
+        let (public, stored) = crate::notice::destination::split_public(&row.destination);
+        let Some(destination) = Destination::parse(stored) else {
             let flow = self
                 .give_up(token, one, "its destination cannot be read")
                 .await?;
             return Ok((1, flow));
         };
-        let Some(message) = self.render(event, &config) else {
+        let Some(message) = self.render(event, &config, public) else {
             // Not an announced kind: nothing to post.
             let now = self.state.clock().now_ms();
             self.state
@@ -274,7 +275,7 @@ impl Inner {
             .writer()
             .dead_letter(Run::of(group), token, why)
             .await?;
-        let to = Destination::parse(&row.destination)
+        let to = Destination::parse(crate::notice::destination::split_public(&row.destination).1)
             .map_or_else(|| "an unreadable destination".to_owned(), |d| d.to_string());
         tracing::error!(notice = row.id, notices = group.len(), event = row.event_id, to = %to, "notice dead-lettered: {why}");
         self.state.alert(crate::alerts::Alert::DeadLettered);
@@ -312,9 +313,13 @@ impl Inner {
             .await
     }
 
-    pub(super) fn render(&self, event: &Event, config: &Config) -> Option<Message> {
+    pub(super) fn render(&self, event: &Event, config: &Config, public: bool) -> Option<Message> {
         let kind = event.kind.notice_kind()?;
         let label = self.state.provider_label(&event.provider);
+        if public {
+            let color = config.embed_colors.for_kind(kind).0;
+            return crate::notice::public::notice(event, color, &label);
+        }
         embed::notice(
             event,
             &Style {

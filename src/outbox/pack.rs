@@ -23,6 +23,8 @@ impl Inner {
         let Some(head) = rows.first() else {
             return Ok((0, first));
         };
+        // One queue, one destination: a public feed's rows are all public.
+        let public = crate::notice::destination::split_public(&head.destination).0;
         // Notices that can share the head's message: announced, readable, and tied to the same
         // earlier message as the head (or, like it, to none yet).
         let mut renders = vec![first];
@@ -37,7 +39,7 @@ impl Inner {
                 }
                 _ => break,
             };
-            let Some(message) = self.render(event, config) else {
+            let Some(message) = self.render(event, config, public) else {
                 break;
             };
             renders.push(message);
@@ -53,7 +55,7 @@ impl Inner {
             if batch::fits(&renders) == n {
                 return Ok((n, batch::combine(renders)));
             }
-            return Ok((n, self.summary(&rows[..n], &events, config)));
+            return Ok((n, self.summary(&rows[..n], &events, config, public)));
         }
         if renders.len() > 1 && self.far_behind(&head.destination, config).await? {
             let n = self.summary_len(rows, config);
@@ -61,7 +63,7 @@ impl Inner {
                 .iter()
                 .filter_map(|r| r.event.as_ref().ok())
                 .collect();
-            return Ok((n, self.summary(&rows[..n], &events, config)));
+            return Ok((n, self.summary(&rows[..n], &events, config, public)));
         }
         let n = batch::fits(&renders);
         renders.truncate(n);
@@ -86,6 +88,7 @@ impl Inner {
             return 0;
         };
         let minute = head.created_at.div_euclid(60_000);
+        let public = crate::notice::destination::split_public(&head.destination).0;
         let items: Vec<Summarized> = rows
             .iter()
             .take_while(|r| {
@@ -94,15 +97,24 @@ impl Inner {
                     && !is_role_row(&r.destination)
                     && r.event
                         .as_ref()
-                        .is_ok_and(|e| self.render(e, config).is_some())
+                        .is_ok_and(|e| self.render(e, config, public).is_some())
             })
-            .filter_map(|r| r.event.as_ref().ok().and_then(summarized))
+            .filter_map(|r| r.event.as_ref().ok().and_then(|e| summarized(e, public)))
             .collect();
         batch::summary_fits(&items).max(1)
     }
 
-    fn summary(&self, rows: &[Claimed], events: &[&Event], config: &Config) -> Message {
-        let items: Vec<Summarized> = events.iter().filter_map(|e| summarized(e)).collect();
+    fn summary(
+        &self,
+        rows: &[Claimed],
+        events: &[&Event],
+        config: &Config,
+        public: bool,
+    ) -> Message {
+        let items: Vec<Summarized> = events
+            .iter()
+            .filter_map(|e| summarized(e, public))
+            .collect();
         let minute_ms = rows
             .first()
             .map_or(0, |r| r.created_at.div_euclid(60_000) * 60_000);
@@ -110,14 +122,24 @@ impl Inner {
         let color = items
             .first()
             .map_or(0, |i| config.embed_colors.for_kind(i.kind).0);
-        batch::summary(&items, minute, true, color)
+        batch::summary(&items, minute, !public, color)
     }
 }
 
-/// An announced event as a summary line.
-fn summarized(event: &Event) -> Option<Summarized> {
+/// An announced event as a summary line; on a public feed, its product instead of its id, and
+/// no amount.
+fn summarized(event: &Event, public: bool) -> Option<Summarized> {
+    let kind = event.kind.notice_kind()?;
+    if public {
+        return Some(Summarized {
+            kind,
+            id: event.product_summary()?,
+            amount: None,
+            test: event.test,
+        });
+    }
     Some(Summarized {
-        kind: event.kind.notice_kind()?,
+        kind,
         id: event.external_id.clone(),
         amount: event.amount().cloned(),
         test: event.test,

@@ -15,6 +15,7 @@ pub mod kept;
 pub mod kofi;
 pub mod lemonsqueezy;
 pub mod lenient;
+pub mod listed;
 pub mod payhip;
 pub mod registry;
 pub mod seal;
@@ -81,6 +82,12 @@ pub type Reply = (StatusCode, Option<Value>);
 pub trait Provider: Send + Sync + 'static {
     /// Stable name stored with each event and shown in embed footers.
     fn name(&self) -> &'static str;
+
+    /// Which provider's code it runs: its own name, except for a store of the `stores` list
+    /// (see [`listed`]), whose name is the seller's.
+    fn kind(&self) -> &'static str {
+        self.name()
+    }
 
     /// A human name for docs, logs and embeds.
     fn display_name(&self) -> &'static str;
@@ -166,6 +173,12 @@ pub trait Provider: Send + Sync + 'static {
 /// secrets at hand.
 pub fn registry(secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
     registry::providers(secrets)
+}
+
+/// Every store `config` sets up: the single-store sections (each named after its provider)
+/// and the stores of its `stores` list, each with its own secret.
+pub fn stores(config: &Config, secrets: &Secrets) -> Vec<std::sync::Arc<dyn Provider>> {
+    registry::for_config(config, secrets)
 }
 
 /// Parses the body as a JSON object, the shape every provider sends.

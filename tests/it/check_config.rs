@@ -338,3 +338,31 @@ fn roles_need_the_server_id_and_real_role_ids() {
     );
     assert!(c.stdout.contains("roles: 1 product(s)"), "{}", c.stdout);
 }
+
+#[test]
+fn a_listed_store_without_its_secret_is_named() {
+    let config = format!(
+        r#"{{ "discordConfig": {{ {CHANNELS} }},
+             "stores": [ {{ "name": "eu", "provider": "payhip", "secretEnv": "PAYHIP_EU_KEY",
+                            "notify": {{ "newSale": [ {{ "channelId": "444" }}, {{ "channelId": "555", "public": true }} ] }} }},
+                         {{ "name": "us", "provider": "payhip", "secretEnv": "PAYHIP_US_KEY" }} ] }}"#
+    );
+    let c = check(&config, &[("PAYHIP_API_KEY", "k"), ("PAYHIP_US_KEY", "u")]);
+    assert_one_problem(
+        &c,
+        "stores[0].secretEnv: PAYHIP_EU_KEY is not set, so store \"eu\" refuses every webhook (503): set it in the environment or in .env beside config.json (Payhip: Settings > Developer)",
+    );
+    assert!(
+        c.stdout.contains("  PAYHIP_US_KEY (store us): set\n"),
+        "{}",
+        c.stdout
+    );
+    let both = check(&config, &[("PAYHIP_EU_KEY", "e"), ("PAYHIP_US_KEY", "u")]);
+    assert!(both.ok, "{}{}", both.stdout, both.stderr);
+    assert!(
+        both.stdout
+            .contains("  eu newSale notices: channel 444, channel 555 (public feed)\n"),
+        "{}",
+        both.stdout
+    );
+}

@@ -51,17 +51,31 @@ fn settings_text(c: &Config, secrets: &Secrets) -> String {
         )
     };
     let mut stores = Vec::new();
-    if secrets.payhip_api_key.is_some() {
+    if secrets.payhip_api_key.is_some() && !c.section_replaced("payhip") {
         stores.push(format!(
             "**Payhip**: {}",
             toggles(&c.payhip_config.event_types)
         ));
     }
-    if secrets.xsolla_secret_key.is_some() {
+    if secrets.xsolla_secret_key.is_some() && !c.section_replaced("xsolla") {
         stores.push(format!(
             "**Xsolla**: {}",
             toggles(&c.xsolla_config.event_types)
         ));
+    }
+    for listed in &c.listed {
+        let set_up = listed
+            .secret_var()
+            .and_then(|var| crate::providers::registry::secret(secrets, var))
+            .is_some();
+        if set_up {
+            stores.push(format!(
+                "**Store {}** ({}): {}",
+                crate::notice::escape::text(&listed.name),
+                listed.provider,
+                toggles(&listed.settings.event_types)
+            ));
+        }
     }
     if stores.is_empty() {
         stores.push(

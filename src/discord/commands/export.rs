@@ -13,13 +13,17 @@ use crate::stats::Period;
 pub async fn export(
     ctx: Context<'_>,
     #[description = "Period (default: month)"] period: Option<PeriodChoice>,
-    #[description = "Only this store"] provider: Option<ProviderChoice>,
+    #[description = "Only this provider's store"] provider: Option<ProviderChoice>,
+    #[description = "Only this store (by its name)"]
+    #[autocomplete = "super::complete_store"]
+    store: Option<String>,
 ) -> Result<(), CommandError> {
     /// Discord's attachment limit leaves room for about this many rows.
     const MAX_ROWS: i64 = 100_000;
     defer(ctx, false).await?;
     let state = ctx.data();
     let config = state.config();
+    let store = super::store_filter(state, provider, store).map_err(CommandError::User)?;
     let period = Period::resolve(
         period.map(PeriodChoice::name),
         None,
@@ -35,7 +39,7 @@ pub async fn export(
             .recent(&RecentQuery {
                 from: millis(period.from),
                 to: millis(period.to),
-                provider: provider.map(ProviderChoice::name),
+                provider: store.as_deref(),
                 product: None,
                 limit: 5_000,
                 offset,

@@ -3,8 +3,11 @@
 use poise::serenity_prelude as serenity;
 use poise::CreateReply;
 
+use std::sync::Arc;
+
 use crate::db::DbError;
 use crate::notice::message::Embed;
+use crate::providers::Provider;
 use crate::state::AppState;
 use crate::stats::PeriodError;
 
@@ -135,6 +138,84 @@ impl ProviderChoice {
             ProviderChoice::Kofi => "kofi",
         }
     }
+}
+
+/// The store a command's figures are limited to: `store` by its name, or the one store that takes
+/// `provider`'s webhooks. Several stores of that provider: the caller is asked to pick one, rather
+/// than shown one store's figures as the provider's. `Err`: what to tell the caller.
+fn store_filter(
+    state: &AppState,
+    provider: Option<ProviderChoice>,
+    store: Option<String>,
+) -> Result<Option<String>, String> {
+    let names = || {
+        state
+            .providers()
+            .iter()
+            .map(|p| p.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    if let Some(name) = store.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) {
+        let Some(found) = state.providers().iter().find(|p| p.name() == name) else {
+            return Err(format!(
+                "No store is called \"{}\". The stores are: {}.",
+                crate::notice::escape::text(&name),
+                names()
+            ));
+        };
+        if let Some(p) = provider.filter(|p| p.name() != found.kind()) {
+            return Err(format!(
+                "Store \"{name}\" takes {} webhooks, not {}.",
+                found.kind(),
+                p.name()
+            ));
+        }
+        return Ok(Some(name));
+    }
+    let Some(provider) = provider else {
+        return Ok(None);
+    };
+    let of_kind: Vec<&Arc<dyn Provider>> = state
+        .providers()
+        .iter()
+        .filter(|p| p.kind() == provider.name())
+        .collect();
+    // A store without its secret takes no webhooks: it does not make the choice ambiguous.
+    let set_up: Vec<&str> = of_kind
+        .iter()
+        .filter(|p| p.missing_secret_hint().is_none())
+        .map(|p| p.name())
+        .collect();
+    let of_kind = if set_up.is_empty() {
+        of_kind.iter().map(|p| p.name()).collect()
+    } else {
+        set_up
+    };
+    match of_kind.as_slice() {
+        [one] => Ok(Some((*one).to_owned())),
+        // No store takes them now: what was received under the provider's name before.
+        [] => Ok(Some(provider.name().to_owned())),
+        several => Err(format!(
+            "Several stores take {} webhooks ({}): pick one with the store option.",
+            provider.name(),
+            several.join(", ")
+        )),
+    }
+}
+
+/// The store names starting with what the caller typed, for the `store` option.
+async fn complete_store(ctx: Context<'_>, partial: &str) -> serenity::CreateAutocompleteResponse {
+    let choices = ctx
+        .data()
+        .providers()
+        .iter()
+        .map(|p| p.name())
+        .filter(|name| name.starts_with(partial.trim()))
+        .take(25)
+        .map(serenity::AutocompleteChoice::from)
+        .collect();
+    serenity::CreateAutocompleteResponse::new().set_choices(choices)
 }
 
 fn to_serenity(e: &Embed) -> serenity::CreateEmbed {

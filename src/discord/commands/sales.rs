@@ -20,13 +20,17 @@ pub async fn sales(
     count: Option<u32>,
     #[description = "Period (default: all)"] filter: Option<PeriodChoice>,
     #[description = "Only this product"] product: Option<String>,
-    #[description = "Only this store"] provider: Option<ProviderChoice>,
+    #[description = "Only this provider's store"] provider: Option<ProviderChoice>,
+    #[description = "Only this store (by its name)"]
+    #[autocomplete = "super::complete_store"]
+    store: Option<String>,
     #[description = "Show the answer to everyone in the channel"] public: Option<bool>,
 ) -> Result<(), CommandError> {
     let public = public.unwrap_or(false);
     defer(ctx, public).await?;
     let state = ctx.data();
     let config = state.config();
+    let store = super::store_filter(state, provider, store).map_err(CommandError::User)?;
     // Resolved once: the pages list what had happened when the command ran, so turning them
     // while new sales arrive neither repeats nor skips a line.
     let period = Period::resolve(
@@ -41,8 +45,14 @@ pub async fn sales(
     let title = format!("Recent sales ({})", period.label);
     // One page read from the database, and how many events match in all.
     let page_at = |page: usize| {
-        let (state, config, period, product, title) =
-            (state, &config, &period, product.as_deref(), &title);
+        let (state, config, period, product, store, title) = (
+            state,
+            &config,
+            &period,
+            product.as_deref(),
+            store.as_deref(),
+            &title,
+        );
         async move {
             let offset = page * per_page;
             let (events, total) = state
@@ -50,7 +60,7 @@ pub async fn sales(
                 .recent(&RecentQuery {
                     from: millis(period.from),
                     to: millis(period.to),
-                    provider: provider.map(ProviderChoice::name),
+                    provider: store,
                     product,
                     limit: per_page as i64,
                     offset: offset as i64,

@@ -16,13 +16,17 @@ pub async fn stats(
     #[description = "Start date YYYY-MM-DD (instead of a period)"] from: Option<String>,
     #[description = "End date YYYY-MM-DD, included"] to: Option<String>,
     #[description = "Only this product"] product: Option<String>,
-    #[description = "Only this store"] provider: Option<ProviderChoice>,
+    #[description = "Only this provider's store"] provider: Option<ProviderChoice>,
+    #[description = "Only this store (by its name)"]
+    #[autocomplete = "super::complete_store"]
+    store: Option<String>,
     #[description = "Show the answer to everyone in the channel"] public: Option<bool>,
 ) -> Result<(), CommandError> {
     let public = public.unwrap_or(false);
     defer(ctx, public).await?;
     let state = ctx.data();
     let config = state.config();
+    let store = super::store_filter(state, provider, store).map_err(CommandError::User)?;
     let tz = config.discord_config.tz();
     let period = Period::resolve(
         period.map(PeriodChoice::name),
@@ -32,7 +36,7 @@ pub async fn stats(
         tz,
     )?;
     let filter = Filter {
-        provider: provider.map(|p| p.name().to_owned()),
+        provider: store,
         product,
     };
     let report = stats::report(state.store(), &period, &filter, tz).await?;

@@ -60,7 +60,17 @@ pub async fn test(
             r#type.chars().take(40).collect::<String>()
         )));
     };
-    let Some(key) = state.settings().secrets.payhip_api_key.clone() else {
+    // The store `payhip` of the `stores` list, when there is one, verifies with its own variable.
+    let secrets = &state.settings().secrets;
+    let key = match state
+        .config()
+        .listed_store(crate::providers::payhip::NAME)
+        .and_then(|s| s.secret_var())
+    {
+        Some(var) => crate::providers::registry::secret(secrets, var),
+        None => secrets.payhip_api_key.clone(),
+    };
+    let Some(key) = key else {
         return Err(CommandError::User(
             "PAYHIP_API_KEY is not set, so the bot cannot accept Payhip webhooks yet.".into(),
         ));
