@@ -104,6 +104,7 @@ fn names_product(event: &Event, product: &str) -> bool {
 
 mod deliver;
 mod hint;
+mod lost;
 mod pack;
 pub mod policy;
 mod roles;
