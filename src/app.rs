@@ -178,6 +178,15 @@ pub async fn start_with_clock(
     outbox::log_routing(&config, &in_use);
     state.alerts().connect(rest.clone());
     tokio::spawn(crate::alerts::watch(state.clone(), shutdown.child_token()));
+    let digest_task = if rest.has_token() {
+        let digests = crate::digest::Scheduler::new(state.clone(), rest.clone());
+        Some(tokio::spawn(digests.run(shutdown.child_token())))
+    } else {
+        if !config.digests.is_empty() {
+            tracing::warn!("no DISCORD_TOKEN: digests are not posted");
+        }
+        None
+    };
     let worker = Worker::new(state.clone(), rest);
     if worker.preview() {
         tracing::warn!("no DISCORD_TOKEN: channel notices are printed here instead of posted (preview mode); webhook URLs are still posted");
@@ -231,6 +240,9 @@ pub async fn start_with_clock(
         let _ = writer_task.await;
         // The worker finishes the post in flight; undelivered rows stay queued for next start.
         let _ = worker_task.await;
+        if let Some(digests) = digest_task {
+            let _ = digests.await;
+        }
         if let Some(bot) = bot_task {
             let _ = bot.await;
         }

@@ -21,6 +21,8 @@
 //!   `replay-rejected`.
 //! - [`outbox`]: durable delivery of notices and role changes: routing, the worker, leases and
 //!   retries.
+//! - [`digest`]: daily and weekly digests in a channel: when each is due, posting it once
+//!   across restarts and instances, what it shows.
 //! - [`roles`]: Discord roles for buyers: which purchase gives which roles and what takes them
 //!   back (`/claim`, automatic grants, removal on refund or cancellation).
 //! - [`stats`]: periods and reports for `/stats` and `integrations-bot stats`.
@@ -56,6 +58,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
+pub mod digest;
 pub mod discord;
 pub mod domain;
 pub mod import_js;

@@ -3,6 +3,7 @@
 //! that is switched on, or a database that cannot be reached all mean no sale is ever announced.
 
 pub mod database;
+mod digests;
 pub mod public_url;
 mod roles;
 
@@ -128,6 +129,7 @@ pub async fn check(settings: &Settings) -> Report {
     }
     report.summary.extend(public_url::lines(config, &providers));
     roles::add(settings, &mut report);
+    digests::add(settings, &mut report);
     report
 }
 

@@ -90,6 +90,7 @@ impl Config {
             delivery => "delivery",
             roles => "roles",
             listed => "stores",
+            digests => "digests",
         );
         config.stores = super::StoreSections::read(&root, &mut problems);
         problems.extend(config.validate());

@@ -13,6 +13,7 @@
 //! running app lives above: `check` (what `check-config` reports beyond the file) and `reload`
 //! (changes while the bot runs, and the guard `/config set` shares with hand edits).
 
+pub mod digests;
 pub mod edit;
 pub mod env;
 mod keys;

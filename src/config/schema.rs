@@ -28,6 +28,8 @@ pub struct Config {
     /// Several stores in one bot (see [`super::listed`]); empty for the single-store sections.
     #[serde(rename = "stores")]
     pub listed: Vec<super::listed::ListedStore>,
+    /// Daily or weekly summaries posted to a channel (see docs/notifications.md).
+    pub digests: Vec<super::digests::Digest>,
     /// The sections of the stores in [`super::table`] (`stripeConfig`, …).
     #[serde(flatten)]
     pub stores: super::StoreSections,

@@ -202,6 +202,7 @@ impl Config {
         problems.extend(super::roles::problems(self));
         problems.extend(routing);
         problems.extend(super::listed::problems(self));
+        problems.extend(super::digests::problems(self));
         problems
     }
 

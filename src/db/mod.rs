@@ -41,6 +41,7 @@ macro_rules! on_backend {
 }
 
 mod claims;
+mod digests;
 pub mod model;
 mod outbox;
 mod postgres;
@@ -51,6 +52,7 @@ mod sqlite;
 pub mod writer;
 
 pub use claims::{Bound, ClaimRow, Finishing, NewClaim};
+pub use digests::DigestRow;
 pub use model::*;
 pub use outbox::{Claimed, Mark, Run};
 pub use rollup::{Grain, DAY_MS, HOUR_MS};

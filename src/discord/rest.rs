@@ -391,6 +391,9 @@ fn interpret(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> Result<Pos
     }
 }
 
+#[path = "rest_files.rs"]
+mod files;
+
 #[path = "rest_roles.rs"]
 mod roles;
 pub use roles::{MISSING_PERMISSIONS, UNKNOWN_MEMBER, UNKNOWN_ROLE};

@@ -366,3 +366,30 @@ fn a_listed_store_without_its_secret_is_named() {
         both.stdout
     );
 }
+
+#[test]
+fn digests_are_named_with_their_time_zone_and_bad_times_are_refused() {
+    let digests = r#""digests": [{ "every": "day", "channelId": "77", "at": "08:30" },
+                                 { "every": "week", "channelId": "77", "weekday": "friday" }]"#;
+    let c = check(
+        &format!(
+            r#"{{ "discordConfig": {{ "timezone": "Europe/Paris", {CHANNELS} }}, {digests} }}"#
+        ),
+        &KEY,
+    );
+    assert!(c.ok, "{}{}", c.stdout, c.stderr);
+    assert!(
+        c.stdout.contains("digests: daily at 08:30 in channel 77; weekly on Friday at 09:00 in channel 77 (Europe/Paris, discordConfig.timezone)"),
+        "{}",
+        c.stdout
+    );
+    let bad = r#""digests": [{ "every": "day", "channelId": "77", "at": "8.30pm" }]"#;
+    let c = check(
+        &format!(r#"{{ "discordConfig": {{ {CHANNELS} }}, {bad} }}"#),
+        &KEY,
+    );
+    assert_one_problem(
+        &c,
+        "digests[0].at: expected a 24-hour time like \"09:00\", found \"8.30pm\"",
+    );
+}

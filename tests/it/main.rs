@@ -10,6 +10,7 @@ mod coalesce;
 mod commands;
 mod config_set;
 mod delivery;
+mod digests;
 mod durability;
 mod exactly_once;
 mod exposure;

@@ -6,6 +6,7 @@
 
 mod claims;
 mod claims_lookup;
+mod digests;
 mod events;
 mod outbox;
 mod purchases;
@@ -14,6 +15,7 @@ mod reports;
 
 pub(crate) use claims::*;
 pub(crate) use claims_lookup::*;
+pub(crate) use digests::*;
 pub(crate) use events::write_round;
 pub(crate) use outbox::*;
 pub(crate) use purchases::risk_counts;
