@@ -116,9 +116,9 @@ impl Scheduler {
         if late && !store.digest_schedule_known(&due.schedule).await? {
             store.digest_skip(&due.key, &due.schedule, now_ms).await?;
             tracing::info!(
-                "digest {} to channel {}: first one at its next time",
+                "digest {} to channel {}: set up after its time, so the first is the next one",
                 digest.describe(),
-                due.schedule
+                digest.channel_id.unwrap_or_default()
             );
             return Ok(None);
         }
