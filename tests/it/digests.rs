@@ -233,3 +233,34 @@ async fn a_lost_answer_is_retried_after_the_lease_under_the_same_nonce() {
         Some(posted[0].message_id.as_str())
     );
 }
+
+#[tokio::test]
+async fn the_running_bot_posts_a_digest_missed_while_it_was_down_when_it_starts() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    // It ran before the latest time, knowing the digest, and was down over that time.
+    let earlier = Instance::start(&discord, &url).await;
+    assert!(earlier
+        .step(due_at() - TimeDelta::hours(2))
+        .await
+        .is_empty());
+    drop(earlier);
+    let base = discord.base();
+    let app = TestApp::start_with(
+        dir,
+        &url,
+        |c| c.digests = vec![daily()],
+        |env| {
+            env.secrets.discord_token = Some(Secret::new("fake-bot-token"));
+            env.discord_api_base = Some(base);
+        },
+    )
+    .await;
+    discord
+        .wait_for_messages_to(&Target::Channel(CHANNEL), 1, Duration::from_secs(10))
+        .await;
+    assert!(title(&digests_in(&discord)[0]).starts_with("Daily digest: "));
+    app.running.stop().await.unwrap();
+    assert_eq!(digests_in(&discord).len(), 1);
+}
