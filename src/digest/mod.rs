@@ -161,6 +161,8 @@ impl Scheduler {
             Err(e) => {
                 // Refused (no access to the channel, …): the same request would be refused again.
                 if !e.is_transient() {
+                    let destination = crate::notice::destination::Destination::Channel(channel);
+                    self.state.alert_post_refused(&e, &destination);
                     store
                         .digest_finish(&due.key, attempt, "failed", late, None, finished_at)
                         .await?;

@@ -264,3 +264,24 @@ async fn the_running_bot_posts_a_digest_missed_while_it_was_down_when_it_starts(
     app.running.stop().await.unwrap();
     assert_eq!(digests_in(&discord).len(), 1);
 }
+
+#[tokio::test]
+async fn a_digest_discord_refuses_is_given_up_not_retried_every_tick() {
+    let discord = FakeDiscord::start().await;
+    discord.script_for(Target::Channel(CHANNEL), [Scripted::Status(403)]);
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let bot = Instance::start(&discord, &url).await;
+    let at = due_at() + TimeDelta::minutes(1);
+    assert!(bot.scheduler.run_due(at).await.is_err());
+    assert!(bot.step(at + TimeDelta::minutes(5)).await.is_empty());
+    let path = format!("/api/v10/channels/{CHANNEL}/messages");
+    let tries = discord
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == path)
+        .count();
+    assert_eq!(tries, 1);
+    let rows = bot.state.store().digest_rows().await.unwrap();
+    assert_eq!(rows[0].status, "failed");
+}
