@@ -50,9 +50,13 @@ struct Instance {
 
 impl Instance {
     async fn start(discord: &FakeDiscord, url: &str) -> Self {
+        Self::start_with(discord, url, vec![daily()]).await
+    }
+
+    async fn start_with(discord: &FakeDiscord, url: &str, digests: Vec<Digest>) -> Self {
         let store = Store::connect(url).await.unwrap();
         let mut config = Config::default();
-        config.digests = vec![daily()];
+        config.digests = digests;
         let mut env = Environment::default();
         env.secrets.payhip_api_key = Some(Secret::new(PAYHIP_KEY));
         env.secrets.discord_token = Some(Secret::new("fake-bot-token"));
@@ -284,4 +288,36 @@ async fn a_digest_discord_refuses_is_given_up_not_retried_every_tick() {
     assert_eq!(tries, 1);
     let rows = bot.state.store().digest_rows().await.unwrap();
     assert_eq!(rows[0].status, "failed");
+}
+
+#[tokio::test]
+async fn a_daily_and_a_weekly_digest_on_the_same_morning_are_two_messages_once_each() {
+    let discord = FakeDiscord::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let url = fresh_database_url(dir.path()).await;
+    let due = due_at();
+    let weekly = Digest {
+        every: Every::Week,
+        weekday: Some(due.format("%A").to_string().to_lowercase()),
+        ..daily()
+    };
+    let bot = Instance::start_with(&discord, &url, vec![daily(), weekly]).await;
+    let sent = bot.step(due + TimeDelta::minutes(1)).await;
+    let week_start = (due - TimeDelta::days(7)).format("%Y-%m-%d");
+    let keys: Vec<&str> = sent.iter().map(|s| s.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            format!(
+                "day:{CHANNEL}:{}",
+                (due - TimeDelta::days(1)).format("%Y-%m-%d")
+            ),
+            format!("week:{CHANNEL}:{week_start}"),
+        ]
+    );
+    assert!(bot.step(due + TimeDelta::minutes(2)).await.is_empty());
+    let titles: Vec<String> = digests_in(&discord).iter().map(title).collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles[0].starts_with("Daily digest: "));
+    assert!(titles[1].starts_with("Weekly digest: "), "{titles:?}");
 }
