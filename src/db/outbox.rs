@@ -172,27 +172,6 @@ impl Store {
         on_backend_write!(self, apply_mark(mark))
     }
 
-    /// See the query: false means "do not post" (the claim was lost, an earlier notice to the
-    /// same place is waiting, or part of the message is elsewhere).
-    pub async fn begin_attempt(
-        &self,
-        run: Run,
-        token: &str,
-        lease_until: i64,
-        started: Option<i64>,
-        blind: bool,
-    ) -> Result<bool, DbError> {
-        let len = run.len;
-        let mark = Mark::Begin {
-            run,
-            token: token.to_owned(),
-            lease_until,
-            started,
-            blind,
-        };
-        Ok(self.apply_mark(&mark).await? == len)
-    }
-
     /// Extends the lease of every row still held by `token`.
     pub async fn renew_claim(&self, token: &str, lease_until: i64) -> Result<u64, DbError> {
         on_backend_write!(self, renew(token, lease_until))

@@ -151,17 +151,8 @@ mod tests {
         config.notifications.new_sale.webhook_urls = vec![url.clone(), url];
         let event = Event {
             provider: "payhip".into(),
-            event_type: "paid".into(),
-            kind: EventKind::Sale,
-            idempotency_key: "k".into(),
-            external_id: "1".into(),
-            occurred_at: chrono::Utc::now(),
-            test: false,
-            test_signed: false,
-            customer: Customer::default(),
-            url: None,
-            comment: None,
             detail: Detail::Other,
+            ..sale_of("x")
         };
         let routes = route(&config, &config.payhip_config, &event);
         assert_eq!(routes.len(), 2, "{routes:?}");

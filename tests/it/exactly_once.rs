@@ -66,28 +66,10 @@ async fn a_claim_taken_over_after_its_lease_can_no_longer_post() {
         .unwrap();
     assert_eq!(taken.len(), 1, "a lapsed lease is taken over");
     assert!(
-        !store
-            .begin_attempt(
-                integrations_bot::db::Run::one(id),
-                "a-1",
-                t + 47_000,
-                None,
-                false
-            )
-            .await
-            .unwrap(),
+        !begin(&store, id, "a-1", t + 47_000).await,
         "the first claimer is refused at its re-check"
     );
-    assert!(store
-        .begin_attempt(
-            integrations_bot::db::Run::one(id),
-            "b-3",
-            t + 47_000,
-            None,
-            false
-        )
-        .await
-        .unwrap());
+    assert!(begin(&store, id, "b-3", t + 47_000).await);
     store.close().await;
 }
 
@@ -158,4 +140,16 @@ async fn an_hour_long_rate_limit_on_one_channel_delays_no_other_destination() {
     )
     .await;
     app.stop().await;
+}
+
+/// The re-check before a post, as the worker makes it: true when the claimer may post.
+async fn begin(store: &Store, id: i64, token: &str, lease_until: i64) -> bool {
+    let mark = integrations_bot::db::Mark::Begin {
+        run: integrations_bot::db::Run::one(id),
+        token: token.to_owned(),
+        lease_until,
+        started: None,
+        blind: false,
+    };
+    store.apply_mark(&mark).await.unwrap() == 1
 }
