@@ -171,6 +171,14 @@ impl DiscordRest {
                     .json(&m)
             }
         };
+        self.send_post(request).await
+    }
+
+    /// Sends a message-creating request and reads Discord's answer.
+    pub(super) async fn send_post(
+        &self,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Posted, PostError> {
         let response = request
             .timeout(self.timeout)
             .send()

@@ -5,7 +5,7 @@
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE};
 use serde_json::json;
 
-use super::{interpret, network, DiscordRest, PostError, Posted};
+use super::{DiscordRest, PostError, Posted};
 use crate::notice::message::Message;
 
 /// Never found in JSON or a PNG by chance: long, and made of characters neither needs together.
@@ -34,17 +34,7 @@ impl DiscordRest {
         if let Some(auth) = &self.authorization {
             request = request.header(AUTHORIZATION, auth);
         }
-        let response = request
-            .timeout(self.timeout)
-            .send()
-            .await
-            .map_err(network)?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        match response.bytes().await {
-            Ok(body) => interpret(status, &headers, &body),
-            Err(_) => interpret(status, &headers, b""),
-        }
+        self.send_post(request).await
     }
 }
 
