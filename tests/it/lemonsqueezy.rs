@@ -110,11 +110,11 @@ async fn refunds_so_far_are_counted_once_in_either_order_and_announced_as_what_e
             ]
         };
         let posted = discord
-            .wait_for_messages(expected.len(), Duration::from_secs(20))
+            .wait_for_notices(expected.len(), Duration::from_secs(20))
             .await;
         app.stop().await;
         let notices: Vec<(String, String)> = discord
-            .messages()
+            .notices()
             .iter()
             .filter(|m| m.target == Target::Channel(88))
             .map(|m| {

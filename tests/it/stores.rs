@@ -162,11 +162,11 @@ async fn a_product_has_its_own_channel_and_the_public_feed_shows_neither_amount_
         app.post("/webhook/payhip", payhip_sale("OLD-1")).await.0,
         200
     );
-    discord.wait_for_messages(5, WAIT).await;
+    discord.wait_for_notices(5, WAIT).await;
 
     let titles = |channel: u64| -> Vec<String> {
         discord
-            .messages_to(&Target::Channel(channel))
+            .notices_to(&Target::Channel(channel))
             .iter()
             .map(|m| m.body["embeds"][0]["fields"][0]["value"].to_string())
             .collect()
@@ -188,7 +188,7 @@ async fn a_product_has_its_own_channel_and_the_public_feed_shows_neither_amount_
         1,
         "only the single-store sale is shared"
     );
-    let public = discord.messages_to(&Target::Channel(PUBLIC));
+    let public = discord.notices_to(&Target::Channel(PUBLIC));
     assert_eq!(public.len(), 2);
 
     let staff = &discord.messages_to(&Target::Channel(STAFF))[0].body;
