@@ -126,20 +126,15 @@ pub fn summary(
     ));
     let ids: Vec<String> = items.iter().map(id_text).collect();
     lines.push(ids.join(", "));
-    let mut message = Message {
-        content: None,
-        embeds: vec![Embed {
+    Message::fitted(
+        None,
+        vec![Embed {
             title,
             description: Some(lines.join("\n")),
             color,
             ..Embed::default()
         }],
-        allowed_mentions: AllowedMentions::default(),
-        nonce: None,
-        enforce_nonce: None,
-    };
-    message.fit();
-    message
+    )
 }
 
 fn id_text(item: &Summarized) -> String {

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use super::escape;
-use super::message::{AllowedMentions, Embed, Field, Footer, Message};
+use super::message::{Embed, Field, Footer, Message};
 use super::template;
 use crate::domain::{Coupon, Detail, Event, EventKind, Item, Money};
 
@@ -213,9 +213,9 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
         Some(c) if event.test => Some(format!("[TEST] {c}")),
         c => c,
     };
-    let mut message = Message {
+    let message = Message::fitted(
         content,
-        embeds: vec![Embed {
+        vec![Embed {
             title,
             description: None,
             // The title links to the store's product page only when it is a plain https address.
@@ -233,11 +233,7 @@ pub fn notice(event: &Event, style: &Style<'_>) -> Option<Message> {
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
         }],
-        allowed_mentions: AllowedMentions::default(),
-        nonce: None,
-        enforce_nonce: None,
-    };
-    message.fit();
+    );
     Some(message)
 }
 

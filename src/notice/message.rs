@@ -125,6 +125,20 @@ impl Embed {
 }
 
 impl Message {
+    /// A message of `content` and `embeds` that pings nobody (and, fitted, is within Discord's
+    /// limits): the one shape every notice, summary, digest and alert starts from.
+    pub fn fitted(content: Option<String>, embeds: Vec<Embed>) -> Self {
+        let mut message = Self {
+            content,
+            embeds,
+            allowed_mentions: AllowedMentions::default(),
+            nonce: None,
+            enforce_nonce: None,
+        };
+        message.fit();
+        message
+    }
+
     pub fn fit(&mut self) {
         self.content = self.content.as_deref().map(|c| truncate(c, CONTENT_MAX));
         for e in &mut self.embeds {

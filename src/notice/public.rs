@@ -3,7 +3,7 @@
 //! since a template may name the amount or the buyer.
 
 use super::escape;
-use super::message::{AllowedMentions, Embed, Field, Footer, Message};
+use super::message::{Embed, Field, Footer, Message};
 use crate::domain::{Detail, Event, EventKind, Item};
 
 /// The public notice of `event`. `None` for what a public feed never shows: disputes, blocked
@@ -29,9 +29,9 @@ pub fn notice(event: &Event, color: u32, provider_label: &str) -> Option<Message
     } else {
         title.to_owned()
     };
-    let mut message = Message {
-        content: None,
-        embeds: vec![Embed {
+    let message = Message::fitted(
+        None,
+        vec![Embed {
             title,
             description: None,
             url: None,
@@ -50,11 +50,7 @@ pub fn notice(event: &Event, color: u32, provider_label: &str) -> Option<Message
                     .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ),
         }],
-        allowed_mentions: AllowedMentions::default(),
-        nonce: None,
-        enforce_nonce: None,
-    };
-    message.fit();
+    );
     Some(message)
 }
 
