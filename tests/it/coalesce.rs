@@ -119,8 +119,9 @@ async fn past_the_backlog_limit_one_summary_per_minute_lists_every_sale_once() {
     let discord = FakeDiscord::start().await;
     let w = Stepper::start(&discord, Options::default(), to_sales_channel).await;
     let minute_one = ids("S", 70);
+    w.to_next_minute();
     sell(&w, &minute_one).await;
-    w.advance(Duration::from_secs(60));
+    w.to_next_minute();
     let minute_two = ids("T", 60);
     sell(&w, &minute_two).await;
     w.step().await;

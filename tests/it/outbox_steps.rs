@@ -128,6 +128,15 @@ impl Stepper {
         self.clock.advance(by);
     }
 
+    /// Moves the clock to just after the start of the next minute, so that sales made now fall in
+    /// one minute whatever the wall clock says (the manual clock runs on from real time).
+    pub(crate) fn to_next_minute(&self) {
+        use integrations_bot::clock::Clock as _;
+        let now = self.clock.now_ms();
+        let next = (now.div_euclid(60_000) + 1) * 60_000 + 500;
+        self.advance(Duration::from_millis((next - now).unsigned_abs()));
+    }
+
     pub(crate) async fn rows(&self) -> Vec<OutboxRow> {
         self.store().outbox_rows().await.unwrap()
     }

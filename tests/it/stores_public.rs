@@ -1,8 +1,6 @@
 //! A public feed during a launch: packed ten to a message, and past the backlog a summary per
 //! minute, still without an amount, a buyer or an order id.
 
-use std::time::Duration;
-
 use serde_json::json;
 
 use crate::outbox_steps::{Options, Stepper, SALES};
@@ -64,7 +62,7 @@ async fn a_public_feed_packs_and_summarises_without_amounts_or_ids() {
         "the staff channel keeps the amounts"
     );
 
-    w.advance(Duration::from_secs(60));
+    w.to_next_minute();
     for i in 100..170 {
         w.sale(&format!("PUB-{i:03}")).await;
     }
