@@ -271,7 +271,8 @@ mod tests {
     #[test]
     fn a_public_summary_shows_counts_and_ids_but_no_money() {
         let items = vec![sale("A", 1000, "EUR"), sale("B", 2000, "EUR")];
-        let m = summary(&items, Utc::now(), false, 0);
+        let at = DateTime::from_timestamp(1_700_000_040, 0).unwrap();
+        let m = summary(&items, at, false, 0);
         let text = serde_json::to_string(&m).unwrap();
         assert!(!text.contains("€") && !text.contains("30"), "{text}");
         assert!(m.embeds[0].title.starts_with("+2 sales"));
@@ -283,7 +284,8 @@ mod tests {
         refund.kind = NoticeKind::Refund;
         let mut test = sale("X", 99_900, "EUR");
         test.test = true;
-        let m = summary(&[sale("A", 1000, "EUR"), refund, test], Utc::now(), true, 0);
+        let at = DateTime::from_timestamp(1_700_000_040, 0).unwrap();
+        let m = summary(&[sale("A", 1000, "EUR"), refund, test], at, true, 0);
         let e = &m.embeds[0];
         assert_eq!(e.title, "+2 sales, +1 refund in one minute");
         let d = e.description.as_deref().unwrap();
